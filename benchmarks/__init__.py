@@ -1,0 +1,1 @@
+"""djax benchmark suites (not part of the installed package); entry point ``djax bench`` / ``run.run_bench``."""

@@ -1,0 +1,22 @@
+"""Explicit float64 switch (entry points call it; importing djax never flips it)."""
+from __future__ import annotations
+
+import jax
+
+
+def enable_x64() -> None:
+    """Turn on 64-bit floats in JAX. Call once at the top of a script or notebook."""
+    jax.config.update("jax_enable_x64", True)
+
+
+def x64_enabled() -> bool:
+    return bool(jax.config.read("jax_enable_x64"))
+
+
+def require_x64(where: str) -> None:
+    """Raise a clear error if float64 is off (djax's default path is float64 only)."""
+    if not x64_enabled():
+        raise RuntimeError(
+            f"{where}: djax needs 64-bit floats. Call `djax.enable_x64()` (or set "
+            "JAX_ENABLE_X64=1) before using djax; float32 is only supported where documented."
+        )

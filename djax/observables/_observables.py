@@ -1,0 +1,99 @@
+"""``djax.observables``: every observable of one parameter point in one pure function."""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from .. import constants as C
+from .. import loops
+from .._x64 import require_x64
+from ..model import Params
+from . import _leptonic as lep
+
+#: Observables that are scalars per point (the ones likelihood terms and scans use).
+SCALAR_OBSERVABLES = (
+    "br_mu_e_gamma", "br_tau_e_gamma", "br_tau_mu_gamma", "br_mu_3e", "cr_mu_e_Au", "cr_mu_e_Ti", "cr_mu_e_Al",
+    "delta_a_e", "delta_a_mu", "delta_a_tau", "d_e_ecm", "d_mu_ecm", "d_tau_ecm",
+    "lambda_dark_max_muB", "lambda_em_max_muB", "fermion_to_scalar_ratio", "m_nu_sum_eV", "m_nu_max_eV",
+    "epsilon", "m_Aprime",
+)
+
+
+def _fermion_to_scalar_ratio(M, m1, m2):
+    """[I_F(r1)/m1^2 - I_F(r2)/m2^2] / [I_S(r1)/m1^2 - I_S(r2)/m2^2]; at m1 = m2 the ratio of m-derivatives."""
+    d_IF = loops.gim_difference(loops.I_F, M, m1, m2)
+    d_IS = loops.gim_difference(loops.I_S, M, m1, m2)
+    tangent = jnp.ones_like(m1)
+    dF = jax.jvp(lambda m: loops.scaled(loops.I_F, M, m), (m1,), (tangent,))[1]
+    dS = jax.jvp(lambda m: loops.scaled(loops.I_S, M, m), (m1,), (tangent,))[1]
+    ok = d_IS != 0
+    return jnp.where(ok, d_IF / jnp.where(ok, d_IS, 1.0), dF / dS)
+
+
+def _core(p: Params, solar: bool) -> dict:
+    dip = lep.dipole_coefficients(p)
+    Cmat = dip["C"]
+    out = {"dipole_C_GeV": Cmat}
+    brs = lep.radiative_branching_ratios(Cmat)
+    out.update(brs)
+    out["br_mu_3e"] = lep.br_mu_3e_dipole(brs["br_mu_e_gamma"])
+    for nucleus in ("Au", "Ti", "Al"):
+        out[f"cr_mu_e_{nucleus}"] = lep.cr_mu_e_dipole(brs["br_mu_e_gamma"], nucleus)
+    out.update(lep.anomalous_moments(Cmat))
+
+    tm = lep.dark_transition_moment(p)
+    lam = tm["total"]
+    out["lambda_dark_GeV"] = lam
+    out["lambda_dark_muB"] = lam / C.MU_BOHR
+    out["lambda_dark_fermion_muB"] = tm["fermion"] / C.MU_BOHR
+    out["lambda_dark_scalar_muB"] = tm["scalar"] / C.MU_BOHR
+    out["lambda_em_muB"] = p.epsilon * lam / C.MU_BOHR
+    out["lambda_dark_max_muB"] = jnp.max(jnp.abs(lam)) / C.MU_BOHR
+    out["lambda_em_max_muB"] = p.epsilon * out["lambda_dark_max_muB"]
+    # Ratio of the fermion- to the scalar-radiated part: the flavour structure factors out, so it is the
+    # ratio of the GIM differences (independent of flavour indices; well defined also when lambda = 0).
+    out["fermion_to_scalar_ratio"] = _fermion_to_scalar_ratio(p.M_F, p.m_S1, p.m_S2)
+
+    mnu = lep.neutrino_mass_matrix(p) * C.GEV_TO_EV
+    out["m_nu_eV"] = mnu
+    out["m_nu_sum_eV"] = lep.trace_norm_rank2(mnu)
+    out["m_nu_max_eV"] = jnp.max(jnp.abs(mnu))
+    out["epsilon"] = jnp.asarray(p.epsilon)
+    out["m_Aprime"] = jnp.asarray(p.m_Aprime)
+    if solar:
+        from . import _solar_link
+
+        out.update(_solar_link.solar_observables(lam, p.epsilon, p.m_Aprime))
+    return out
+
+
+def observables(p: Params, *, solar: bool = True) -> dict:
+    """All observables of the model at one parameter point (or a batch: leading axes are vmapped).
+
+    Returns a dict of float64 arrays (complex128 for matrices):
+
+    ============================  ==========================================================================
+    key                           meaning
+    ============================  ==========================================================================
+    ``dipole_C_GeV``              C^{ji} (3x3 complex, GeV^-1), flavio WET convention (PHYSICS.md 4.1)
+    ``br_mu_e_gamma`` ...         BR(mu->e gamma), BR(tau->e gamma), BR(tau->mu gamma)
+    ``br_mu_3e``                  BR(mu->3e) in dipole dominance
+    ``cr_mu_e_{Au,Ti,Al}``        mu->e conversion over capture, dipole dominance (Kitano et al. 2002)
+    ``delta_a_{e,mu,tau}``        new-physics contributions to (g-2)/2
+    ``d_{e,mu,tau}_ecm``          EDMs in e cm
+    ``lambda_dark_GeV``           Majorana dark transition moment lambda^D_ab (3x3 antisymmetric, GeV^-1)
+    ``lambda_dark_muB``           the same in Bohr magnetons; ``lambda_dark_{fermion,scalar}_muB`` its parts
+    ``lambda_em_muB``             epsilon * lambda^D (EM-like moment for |q^2| >> m_A'^2)
+    ``m_nu_eV``                   one-loop Majorana mass matrix (3x3, eV); ``m_nu_sum_eV`` its trace norm
+    ``borexino_mu_equiv_muB``     massless-photon moment giving the same Borexino excess (issue 3)
+    ``xenonnt_mu_equiv_muB``      same for XENONnT SR0
+    ============================  ==========================================================================
+
+    ``solar=False`` skips the solar-neutrino scattering observables (cheaper; no tables).
+    """
+    require_x64("djax.observables")
+    batch_ndim = jnp.ndim(p.M_F)
+    fn = lambda q: _core(q, solar)  # noqa: E731
+    for _ in range(batch_ndim):
+        fn = jax.vmap(fn)
+    return fn(p)

@@ -1,0 +1,375 @@
+"""Tests of djax.plotting: figures of synthetic run folders (sample, optimize, scan) and `djax plot`."""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.image as mpimg  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from djax.plotting import (  # noqa: E402
+    PROFILE_COLUMNS,
+    PlotInputError,
+    corner_plot,
+    epsilon_mass_plane,
+    hierarchy_plot,
+    observable_posteriors,
+    plot_run,
+    read_profile_csv,
+    run_job,
+    save_figure,
+    trace_plot,
+)
+
+SQRT4PI = math.sqrt(4 * math.pi)
+
+
+# ------------------------------------------------------------------------------------------------
+# synthetic run folders (same layout as the sample / optimize / scan jobs write)
+
+
+def _run_toml(job: str, priors: dict | None = None) -> str:
+    lines = ["schema = 1", "[run]", f'name = "synthetic_{job}"', "seed = 0", f'job = "{job}"']
+    for name, p in (priors or {}).items():
+        lines.append(f"[priors.{name}]")
+        lines += [f"{k} = {json.dumps(v)}" for k, v in p.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _write_common(folder: Path, job: str, priors: dict | None = None) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "run.toml").write_text(_run_toml(job, priors), encoding="utf-8")
+    (folder / "metadata.json").write_text(json.dumps({"status": "done", "job": job}), encoding="utf-8")
+
+
+DEFAULT_PRIORS = {
+    "M_F": {"type": "log_uniform", "low": 100.0, "high": 1e4},
+    "m_S1": {"type": "log_uniform", "low": 10.0, "high": 1e4},
+    "m_S2": {"type": "log_uniform", "low": 10.0, "high": 1e4},
+    "theta": {"type": "uniform", "low": 0.0, "high": math.pi / 2},
+    **{y: {"type": "signed_log_uniform", "low": -SQRT4PI, "high": SQRT4PI, "scale": 1e-6}
+       for y in ("y_e", "y_mu", "y_tau", "yp_e", "yp_mu", "yp_tau")},
+    "g_D": {"type": "uniform", "low": 0.0, "high": SQRT4PI},
+    "m_Aprime": {"type": "log_uniform", "low": 1e-3, "high": 8.0},
+    "epsilon": {"type": "log_uniform", "low": 1e-7, "high": 1e-2},
+}
+
+
+def synthetic_posterior(n_chains=2, n_draws=200, params=("M_F", "m_S1", "m_Aprime", "epsilon", "y_e"),
+                        seed=0, n_div=3):
+    """Pseudo-posterior dict (chain, draw) with the parameter names, derived observables and lnL terms."""
+    rng = np.random.default_rng(seed)
+    shape = (n_chains, n_draws)
+    z = rng.normal(size=(4,) + shape)
+    draws = {
+        "M_F": 10 ** (3.0 + 0.4 * z[0]),
+        "m_S1": 10 ** (2.0 + 0.5 * z[1]),
+        "m_S2": 10 ** (2.7 + 0.3 * rng.normal(size=shape)),
+        "theta": np.clip(0.8 + 0.3 * rng.normal(size=shape), 0, math.pi / 2),
+        "g_D": np.abs(1.0 + 0.5 * rng.normal(size=shape)),
+        "m_Aprime": 10 ** (-1.0 + 0.6 * z[2]),
+        "epsilon": 10 ** (-5.0 + 0.5 * z[3] + 0.3 * z[2]),
+    }
+    for y in ("y_e", "y_mu", "y_tau", "yp_e", "yp_mu", "yp_tau"):
+        draws[y] = 1e-6 * np.sinh(rng.uniform(-14.0, 14.0, size=shape))
+    post = {k: draws[k] for k in params}
+    lm = np.log10(draws["M_F"])
+    post.update({
+        "br_mu_e_gamma": 10 ** (-15.0 + 0.8 * rng.normal(size=shape) - 0.5 * (lm - 3)),
+        "lambda_em_max_muB": 10 ** (-14.0 + 0.7 * rng.normal(size=shape)),
+        "borexino_mu_equiv_muB": 10 ** (-14.5 + 0.7 * rng.normal(size=shape)),
+        "xenonnt_mu_equiv_muB": 10 ** (-14.3 + 0.7 * rng.normal(size=shape)),
+        "m_nu_sum_eV": 10 ** (-2.0 + 1.0 * rng.normal(size=shape)),
+        "lnL_meg2_mueg": -rng.exponential(0.1, size=shape),
+        "lnL_na64_2023": -rng.exponential(0.2, size=shape),
+    })
+    stats = {
+        "energy": rng.normal(10, 2, size=shape),
+        "tree_depth": rng.integers(3, 8, size=shape),
+        "diverging": np.zeros(shape, dtype=bool),
+        "lp": rng.normal(-5, 1, size=shape),
+    }
+    stats["diverging"].flat[rng.choice(n_chains * n_draws, size=n_div, replace=False)] = True
+    return post, stats
+
+
+def make_sample_run(folder: Path, **kw) -> Path:
+    from arviz_base import from_dict
+
+    from djax.inference._arviz import write_datatree
+
+    _write_common(folder, "sample", DEFAULT_PRIORS)
+    post, stats = synthetic_posterior(**kw)
+    write_datatree(from_dict({"posterior": post, "sample_stats": stats}), folder / "posterior.nc")
+    return folder
+
+
+def synthetic_profile(n=12, seed=1):
+    rng = np.random.default_rng(seed)
+    m = np.logspace(-3, np.log10(8.0), n)
+    bx = 10 ** (-14.0 + 0.8 * np.log10(m) + 0.1 * rng.normal(size=n))
+    xe = bx * 10 ** (0.6 + 0.1 * rng.normal(size=n))
+    feas_b = np.ones(n, bool)
+    feas_b[-1] = False
+    bx[-1] = np.nan
+    return {"m_Aprime_GeV": m, "borexino_mu_equiv_max_muB": bx, "xenonnt_mu_equiv_max_muB": xe,
+            "feasible_borexino": feas_b, "feasible_xenonnt": np.ones(n, bool)}
+
+
+LIMITS = {"borexino_mu_limit_muB": 2.8e-11, "xenonnt_mu_limit_muB": 6.3e-12}
+
+
+def make_optimize_run(folder: Path, best_fit=True) -> Path:
+    _write_common(folder, "optimize", DEFAULT_PRIORS)
+    prof = synthetic_profile()
+    rows = [",".join(PROFILE_COLUMNS)]
+    for i in range(prof["m_Aprime_GeV"].size):
+        rows.append(",".join(repr(bool(prof[c][i])) if c.startswith("feasible") else
+                             ("nan" if not np.isfinite(prof[c][i]) else repr(float(prof[c][i])))
+                             for c in PROFILE_COLUMNS))
+    (folder / "profile.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (folder / "limits.json").write_text(json.dumps(LIMITS), encoding="utf-8")
+    if best_fit:
+        (folder / "best_fit.json").write_text(json.dumps(
+            {"loglike": -1.2, "params": {"m_Aprime": 0.05, "epsilon": 3e-5, "M_F": 800.0}}), encoding="utf-8")
+    return folder
+
+
+def make_scan_run(folder: Path) -> Path:
+    from djax.inference._scan import SUMMARY_FILE
+
+    _write_common(folder, "scan")
+    xe, ye = np.logspace(-3, 1, 6), np.logspace(-7, -2, 5)
+    tot = np.full((5, 4), 10)
+    alw = np.arange(20).reshape(5, 4) % 7
+    (folder / SUMMARY_FILE).write_text(json.dumps({"maps": {"m_Aprime__epsilon": {
+        "x": "m_Aprime", "y": "epsilon", "x_edges": xe.tolist(), "y_edges": ye.tolist(),
+        "total": tot.tolist(), "allowed": alw.tolist()}}}), encoding="utf-8")
+    return folder
+
+
+# ------------------------------------------------------------------------------------------------
+# checks
+
+
+def _check_files(paths, formats=("png", "pdf")):
+    paths = [Path(p) for p in paths]
+    assert paths, "nothing written"
+    for p in paths:
+        assert p.is_file() and p.stat().st_size > 1000, p
+        assert p.suffix.lstrip(".") in formats
+        if p.suffix == ".png":
+            img = mpimg.imread(p)
+            assert img.ndim == 3 and img.shape[0] > 200 and img.shape[1] > 200
+            assert np.ptp(img[..., :3]) > 0.1  # not a blank canvas
+        elif p.suffix == ".pdf":
+            assert p.read_bytes()[:4] == b"%PDF"
+    leftovers = [q for q in paths[0].parent.iterdir() if ".tmp" in q.name]
+    assert not leftovers, leftovers
+
+
+@pytest.fixture(autouse=True)
+def _close_all():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def sample_dir(tmp_path_factory):
+    return make_sample_run(tmp_path_factory.mktemp("sample") / "run")
+
+
+def test_plot_run_sample(sample_dir):
+    written = plot_run(sample_dir)
+    _check_files(written)
+    stems = {p.stem for p in written}
+    assert stems == {"corner", "trace", "epsilon_mass_plane", "observables"}
+    assert {p.parent for p in written} == {sample_dir / "plots"}
+    assert len(written) == 8  # 4 figures x (png, pdf)
+
+
+def test_plot_run_optimize(tmp_path):
+    d = make_optimize_run(tmp_path / "opt")
+    written = plot_run(d, formats=("png",))
+    _check_files(written, ("png",))
+    assert {p.name for p in written} == {"hierarchy.png", "epsilon_mass_plane.png"}
+
+
+def test_plot_run_scan(tmp_path):
+    d = make_scan_run(tmp_path / "scan")
+    written = plot_run(d)
+    _check_files(written)
+    assert {p.name for p in written} == {"scan_m_Aprime__epsilon.png", "scan_m_Aprime__epsilon.pdf"}
+
+
+def test_cli_plot(tmp_path, capsys):
+    from djax.cli import main
+
+    d = make_optimize_run(tmp_path / "opt", best_fit=False)
+    assert main(["plot", str(d)]) == 0
+    out = capsys.readouterr().out
+    assert "hierarchy.png" in out and "hierarchy.pdf" in out
+    _check_files(sorted((d / "plots").iterdir()))
+    assert main(["plot", str(d), "--format", "svg"]) == 0
+    assert (d / "plots" / "hierarchy.svg").read_bytes().lstrip().startswith(b"<?xml")
+
+
+def test_cli_plot_missing_file(tmp_path, capsys):
+    from djax.cli import main
+
+    d = make_optimize_run(tmp_path / "opt")
+    (d / "limits.json").unlink()
+    assert main(["plot", str(d)]) == 2
+    assert "limits.json" in capsys.readouterr().err
+
+
+def test_missing_inputs_are_named(tmp_path):
+    d = make_optimize_run(tmp_path / "opt")
+    (d / "profile.csv").unlink()
+    with pytest.raises(PlotInputError, match="profile.csv"):
+        plot_run(d)
+    s = tmp_path / "s"
+    _write_common(s, "sample")
+    with pytest.raises(PlotInputError, match="posterior.nc"):
+        plot_run(s)
+    e = tmp_path / "empty"
+    e.mkdir()
+    with pytest.raises(PlotInputError, match="run.toml"):
+        plot_run(e)
+    with pytest.raises(PlotInputError, match="not found"):
+        plot_run(tmp_path / "nowhere")
+
+
+def test_run_job_guess_without_run_toml(tmp_path):
+    d = make_optimize_run(tmp_path / "opt")
+    (d / "run.toml").unlink()
+    assert run_job(d) == "optimize"
+
+
+def test_profile_csv_errors(tmp_path):
+    p = tmp_path / "profile.csv"
+    p.write_text("m_Aprime_GeV,borexino_mu_equiv_max_muB\n0.1,1e-14\n")
+    with pytest.raises(PlotInputError, match="xenonnt_mu_equiv_max_muB"):
+        read_profile_csv(p)
+    p.write_text(",".join(PROFILE_COLUMNS) + "\n0.1,1e-14,2e-14,maybe,True\n")
+    with pytest.raises(PlotInputError, match="feasible_borexino"):
+        read_profile_csv(p)
+
+
+# ------------------------------------------------------------------------------------------------
+# the figure functions
+
+
+def _axes_with_label(fig, text):
+    return [ax for ax in fig.axes if text in ax.get_xlabel() or text in ax.get_ylabel()]
+
+
+def test_corner_plot_transforms_and_divergences():
+    from arviz_base import from_dict
+
+    post, stats = synthetic_posterior(params=("M_F", "theta", "epsilon", "y_e"), n_div=5)
+    post["g_D"] = np.full((2, 200), 0.5)  # constant: left out
+    dt = from_dict({"posterior": post, "sample_stats": stats})
+    fig = corner_plot(dt, signed_log_scales={"y_e": 1e-6})
+    labels = " ".join(ax.get_xlabel() for ax in fig.axes)
+    assert r"\log_{10} M_F" in labels and r"\log_{10} \epsilon" in labels
+    assert r"\sinh^{-1}" in labels and r"\theta" in labels and "g_D" not in labels
+    assert "5 divergent" in fig._suptitle.get_text()
+    # the divergent draws are drawn in red on the off-diagonal panels
+    n_red = [sum(c.get_offsets().shape[0] for c in ax.collections
+                 if np.allclose(c.get_facecolor()[0][:3], (1, 0, 0))) for ax in fig.axes]
+    assert n_red.count(5) == 6 and set(n_red) == {0, 5}  # 6 lower-triangle panels of a 4x4 corner
+    # log10 coordinates: the M_F column shows values near 3, not 1000
+    xs = np.concatenate([c.get_offsets()[:, 0] for ax in _axes_with_label(fig, "M_F") for c in ax.collections
+                         if ax.get_xlabel().find("M_F") >= 0 and c.get_offsets().size])
+    assert 1.0 < np.median(xs) < 5.0
+
+
+def test_corner_plot_param_errors():
+    from arviz_base import from_dict
+
+    post, _ = synthetic_posterior()
+    dt = from_dict({"posterior": post})
+    with pytest.raises(ValueError, match="m_S2"):
+        corner_plot(dt, params=["M_F", "m_S2"])
+    with pytest.raises(ValueError, match="posterior"):
+        corner_plot(from_dict({"sample_stats": {"lp": np.zeros((1, 5))}}))
+
+
+def test_trace_plot_panels():
+    from arviz_base import from_dict
+
+    post, stats = synthetic_posterior(params=("M_F", "m_Aprime", "theta"))
+    fig = trace_plot(from_dict({"posterior": post, "sample_stats": stats}))
+    assert len([ax for ax in fig.axes if ax.get_visible()]) == 6  # dist + trace per parameter
+
+
+def test_epsilon_mass_plane_curves_and_samples():
+    from djax.io import load_registry
+
+    reg = load_registry()
+    fig = epsilon_mass_plane({"m_Aprime": [0.01, 0.1, 1.0], "epsilon": [1e-5, 2e-5, 3e-4]},
+                             best_fit={"m_Aprime": 0.1, "epsilon": 1e-5})
+    ax = fig.axes[0]
+    assert ax.get_xscale() == ax.get_yscale() == "log"
+    labels = ax.get_legend_handles_labels()[1]
+    assert any("NA64" in lab for lab in labels) and any("BaBar" in lab for lab in labels)
+    assert any("posterior samples (3 of 3)" in lab for lab in labels) and "best fit" in labels
+    # each drawn curve is the cleaned registry curve
+    c = reg.curve("na64_2023")
+    lines = [ln for ln in ax.get_lines() if len(ln.get_xdata()) == c.m.size]
+    assert any(np.allclose(ln.get_ydata(), c.eps) for ln in lines)
+    # shading: one filled region per curve, reaching the top of the axes
+    assert len([p for p in ax.collections if type(p).__name__ == "FillBetweenPolyCollection"
+                or type(p).__name__ == "PolyCollection"]) >= 2
+    fig2 = epsilon_mass_plane(None, curves=("na64_2023",))
+    assert len(fig2.axes[0].get_legend_handles_labels()[1]) == 1
+
+
+def test_hierarchy_plot_ratio_panel():
+    prof = synthetic_profile()
+    fig = hierarchy_plot(prof, LIMITS)
+    ax, axr = fig.axes[:2]
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    hlines = [ln for ln in ax.get_lines() if np.allclose(ln.get_ydata(), ln.get_ydata()[0])
+              and ln.get_linestyle() == "--"]
+    assert sorted(ln.get_ydata()[0] for ln in hlines) == sorted(LIMITS.values())
+    ratio_b = [ln for ln in axr.get_lines() if ln.get_label() == "Borexino"][0]
+    expect = np.log10(2.8e-11 / prof["borexino_mu_equiv_max_muB"])
+    got = np.asarray(ratio_b.get_ydata(), float)
+    assert np.isnan(got[-1])  # infeasible grid point left out
+    np.testing.assert_allclose(got[:-1], expect[:-1], rtol=1e-12)
+    assert any("no feasible point (Borexino)" in lab for lab in ax.get_legend_handles_labels()[1])
+
+
+def test_observable_posteriors_limits():
+    from arviz_base import from_dict
+
+    post, _ = synthetic_posterior()
+    post["br_mu_e_gamma"] = np.full((2, 200), 1e-13)
+    post["br_mu_e_gamma"][0, :50] = 1e-14  # 25 % below the MEG II limit 1.5e-13
+    fig = observable_posteriors(from_dict({"posterior": post}))
+    vis = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(vis) == 5
+    meg = [ax for ax in vis if "mu\\to e" in ax.get_xlabel()][0]
+    lims = [ln for ln in meg.get_lines() if ln.get_linestyle() == "--"]
+    assert len(lims) == 1 and np.isclose(lims[0].get_xdata()[0], np.log10(1.5e-13))
+    assert "P(> limit) = 0%" in lims[0].get_label()  # 1e-13 < 1.5e-13
+    mnu = [ax for ax in vis if "m_\\nu" in ax.get_xlabel()][0]
+    assert any(np.isclose(ln.get_xdata()[0], np.log10(0.12)) for ln in mnu.get_lines())
+    lam = [ax for ax in vis if "lambda" in ax.get_xlabel()][0]
+    assert not [ln for ln in lam.get_lines() if ln.get_linestyle() == "--"]  # no limit known
+
+
+def test_save_figure_atomic(tmp_path):
+    fig = hierarchy_plot(synthetic_profile(), LIMITS)
+    paths = save_figure(fig, tmp_path / "sub" / "h", ("png", "pdf", "svg"))
+    assert [p.name for p in paths] == ["h.png", "h.pdf", "h.svg"]
+    _check_files(paths[:2])
+    assert sorted(q.name for q in (tmp_path / "sub").iterdir()) == ["h.pdf", "h.png", "h.svg"]

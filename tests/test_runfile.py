@@ -1,0 +1,228 @@
+"""Run files: invalid corpus, defaults, resolved round trip, --set parsing, run folders and metadata."""
+from __future__ import annotations
+
+import json
+import math
+import os
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from djax.io._outputs import (MARKER, RunFolder, RunFolderError, atomic_write_json, atomic_write_text,
+                              write_metadata)
+from djax.io._runfile import (DEFAULT_PRIORS, RunFileError, default_run_text, load_run, parse_run,
+                              parse_set_option, resolved_toml, validate_run)
+
+INVALID = sorted((Path(__file__).parent / "data" / "invalid_runs").glob("*.toml"))
+
+
+def _expected_key(path: Path) -> str:
+    first = path.read_text(encoding="utf-8").splitlines()[0]
+    assert first.startswith("# key: "), f"{path.name}: first line must be '# key: <dotted key>'"
+    return first[len("# key: "):].strip()
+
+
+def test_invalid_corpus_is_large_enough():
+    assert len(INVALID) >= 12
+
+
+@pytest.mark.parametrize("path", INVALID, ids=[p.stem for p in INVALID])
+def test_invalid_run_files_name_the_key(path):
+    key = _expected_key(path)
+    with pytest.raises(RunFileError) as info:
+        load_run(path)
+    err = info.value
+    assert err.key == key, str(err)
+    assert str(path) in str(err)  # the message says which file
+    assert key in str(err)
+
+
+def test_error_messages_are_helpful():
+    with pytest.raises(RunFileError, match=r"^sample\.num_chains: expected a positive integer, got -2$"):
+        validate_run({"schema": 1, "sample": {"num_chains": -2}})
+    with pytest.raises(RunFileError, match=r"unknown key 'sample\.num_chain'; did you mean 'num_chains'\?"):
+        validate_run({"schema": 1, "sample": {"num_chain": 2}})
+    with pytest.raises(RunFileError, match=r"'paper', 'full', 'future'"):
+        validate_run({"schema": 1, "likelihood": {"preset": "nope"}})
+    with pytest.raises(RunFileError, match=r"did you mean 'm_Aprime'"):
+        validate_run({"schema": 1, "priors": {"m_Aprim": {"low": 1e-3, "high": 1.0}}})
+    with pytest.raises(RunFileError, match="unsupported run-file schema version 7"):
+        validate_run({"schema": 7})
+
+
+def test_default_file_equals_schema_defaults():
+    text = default_run_text()
+    assert text.lstrip().startswith("#")  # commented
+    cfg = load_run()
+    assert cfg == validate_run({"schema": 1})
+    assert cfg.run.job == "sample" and cfg.likelihood.preset == "paper"
+    assert cfg.free_parameters == ("M_F", "m_S1", "m_S2", "theta", "y_e", "y_mu", "y_tau", "yp_e", "yp_mu",
+                                   "yp_tau", "g_D", "m_Aprime", "epsilon")
+    # the default box of PHYSICS.md section 1
+    assert cfg.prior("M_F").low == 100.0 and cfg.prior("M_F").high == 1e4
+    assert cfg.prior("M_F").type == "log_uniform" and cfg.prior("theta").type == "uniform"
+    assert cfg.prior("y_e").high == pytest.approx(math.sqrt(4 * math.pi), rel=1e-15)
+    assert cfg.prior("theta").high == pytest.approx(math.pi / 2, rel=1e-15)
+    assert cfg.prior("epsilon").low == 1e-7 and cfg.prior("m_Aprime").high == 8.0
+
+
+def test_resolved_round_trip_default_and_custom():
+    for cfg in (load_run(), validate_run({
+        "schema": 1,
+        "run": {"name": "t-1", "seed": 12345, "job": "scan"},
+        "model": {"dark_coupling": "alpha_D", "Q_F": -2.0, "br_invisible": 0.5},
+        "priors": {"M_F": {"value": 750.0}, "alpha_D": {"type": "uniform", "low": 0.0, "high": 0.5},
+                   "theta": {"type": "fixed", "value": 0.3}},
+        "likelihood": {"preset": "full", "include": ["m_nu_sum"], "exclude": ["borexino"],
+                       "registry": "my limits.toml",
+                       "overrides": {"meg2.mu_e_gamma": {"limit": 1.5e-13, "form": "poisson", "v": [1, 2.5]}}},
+        "sample": {"num_chains": 2, "dense_mass": True},
+        "optimize": {"profile": {"parameter": "epsilon", "low": 1e-6, "high": 1e-3, "n_points": 7}},
+        "scan": {"n_points": 1e8, "method": "grid", "projections": [["m_S1", "m_S2"]], "store": ["loglike"]},
+        "output": {"formats": ["zarr", "netcdf"], "plot_format": "png"},
+    })):
+        text = resolved_toml(cfg)
+        again = parse_run(text)
+        assert again == cfg
+        assert resolved_toml(again) == text
+        assert "\n" in text and tomllib.loads(text)["schema"] == 1
+
+
+def test_custom_values_and_fixed_defaults():
+    cfg = validate_run({"schema": 1, "priors": {"M_F": {"value": 500.0}, "m_Aprime": {"value": 0.01}},
+                        "scan": {"n_points": 1e6}})
+    assert cfg.prior("M_F").is_fixed and cfg.prior("M_F").value == 500.0
+    assert "M_F" not in cfg.free_parameters and len(cfg.free_parameters) == 11
+    # default projections that touch a fixed parameter are dropped, not errors; profile switched off
+    assert cfg.scan.projections == ()
+    assert cfg.optimize.profile.enabled is False
+    assert cfg.scan.n_points == 1_000_000 and isinstance(cfg.scan.n_points, int)
+    with pytest.raises(RunFileError) as info:
+        validate_run({"schema": 1, "priors": {"m_Aprime": {"value": 0.01}},
+                      "optimize": {"profile": {"parameter": "m_Aprime"}}})
+    assert info.value.key == "optimize.profile.parameter"
+
+
+def test_config_is_frozen():
+    cfg = load_run()
+    with pytest.raises(Exception):
+        cfg.sample.num_chains = 3  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        cfg.likelihood.overrides["x"] = {}  # type: ignore[index]
+
+
+def test_set_options():
+    assert parse_set_option("sample.num_chains=2") == ("sample.num_chains", 2)
+    assert parse_set_option("run.name=my-run") == ("run.name", "my-run")
+    assert parse_set_option('run.name="quoted"') == ("run.name", "quoted")
+    assert parse_set_option("scan.projections=[['M_F','m_S1']]") == ("scan.projections", [["M_F", "m_S1"]])
+    assert parse_set_option("sample.dense_mass=true") == ("sample.dense_mass", True)
+    cfg = load_run(overrides={"sample.num_chains": 2, "priors.M_F.low": 500.0, "run.seed": 9})
+    assert cfg.sample.num_chains == 2 and cfg.prior("M_F").low == 500.0 and cfg.run.seed == 9
+    with pytest.raises(RunFileError) as info:
+        load_run(overrides={"sample.num_chains": 0})
+    assert info.value.key == "sample.num_chains"
+    with pytest.raises(RunFileError):
+        parse_set_option("no_equals_sign")
+
+
+def test_output_path_template(tmp_path):
+    cfg = validate_run({"schema": 1, "run": {"name": "abc", "seed": 3, "job": "scan",
+                                             "output_dir": str(tmp_path / "{job}-{name}-{seed}")}})
+    assert cfg.output_path == tmp_path / "scan-abc-3"
+    with pytest.raises(RunFileError) as info:
+        validate_run({"schema": 1, "run": {"output_dir": "runs/{nme}"}})
+    assert info.value.key == "run.output_dir"
+
+
+def test_every_default_prior_parses_explicitly():
+    for name, (kind, lo, hi) in DEFAULT_PRIORS.items():
+        dc = "alpha_D" if name == "alpha_D" else "g_D"
+        cfg = validate_run({"schema": 1, "model": {"dark_coupling": dc},
+                            "priors": {name: {"type": kind, "low": lo, "high": hi}}})
+        assert cfg.prior(name).low == lo and cfg.prior(name).high == hi
+
+
+# ---------------------------------------------------------------------------------------------
+# run folders
+
+
+def test_atomic_write_leaves_no_temporaries(tmp_path):
+    p = atomic_write_text(tmp_path / "a" / "f.txt", "one")
+    atomic_write_text(p, "two")
+    assert p.read_text() == "two"
+    atomic_write_json(tmp_path / "a" / "g.json", {"x": 0.1 + 0.2})
+    assert json.loads((tmp_path / "a" / "g.json").read_text())["x"] == 0.1 + 0.2
+    assert sorted(os.listdir(tmp_path / "a")) == ["f.txt", "g.json"]
+
+
+def test_atomic_write_failure_keeps_old_file(tmp_path):
+    p = atomic_write_text(tmp_path / "f.json", "old")
+
+    class Boom:
+        pass
+
+    with pytest.raises(TypeError):
+        atomic_write_json(p, {"x": Boom()})
+    assert p.read_text() == "old" and os.listdir(tmp_path) == ["f.json"]
+
+
+def test_run_folder_refuses_overwrite(tmp_path):
+    d = tmp_path / "run"
+    f = RunFolder.create(d)
+    f.write_text("result.txt", "precious")
+    with pytest.raises(RunFolderError, match="--resume.*--overwrite"):
+        RunFolder.create(d)
+    again = RunFolder.create(d, resume=True)
+    assert again.resumed and (d / "result.txt").read_text() == "precious"
+    fresh = RunFolder.create(d, overwrite=True)
+    assert not fresh.resumed and not (d / "result.txt").exists() and (d / MARKER).is_file()
+    with pytest.raises(RunFolderError):
+        RunFolder.create(d, overwrite=True, resume=True)
+
+
+def test_run_folder_never_deletes_foreign_folders(tmp_path):
+    d = tmp_path / "mine"
+    d.mkdir()
+    (d / "thesis.tex").write_text("do not delete")
+    with pytest.raises(RunFolderError, match="not a djax run folder"):
+        RunFolder.create(d, overwrite=True)
+    with pytest.raises(RunFolderError, match="not a djax run folder"):
+        RunFolder.create(d, resume=True)
+    assert (d / "thesis.tex").read_text() == "do not delete"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert RunFolder.create(empty).path == empty.absolute()
+
+
+def test_metadata_contents(tmp_path):
+    cfg = validate_run({"schema": 1, "run": {"seed": 42, "name": "meta"}})
+    f = RunFolder.create(tmp_path / "r")
+    with f.timer("work"):
+        pass
+    f.write_metadata(cfg, argv=["djax", "sample", "--set", "run.seed=42"], status="done")
+    meta = f.read_json("metadata.json")
+    assert meta["seed"] == 42 and meta["status"] == "done" and meta["job"] == "sample"
+    for pkg in ("djax", "jax", "jaxlib", "numpyro", "optax", "arviz", "numpy"):
+        assert pkg in meta["versions"]
+    assert meta["versions"]["jax"]
+    import jax
+
+    assert meta["jax"]["devices"] == [str(d) for d in jax.devices()]
+    assert meta["command_line"] == ["djax", "sample", "--set", "run.seed=42"]
+    assert "work" in meta["timings_s"] and "total" in meta["timings_s"]
+    assert parse_run((f.path / "run.toml").read_text()) == cfg
+    # a resumed session keeps the first creation time and records the earlier session
+    g = RunFolder.create(tmp_path / "r", resume=True)
+    g.write_metadata(cfg, argv=["djax", "sample", "--resume"], status="running")
+    meta2 = g.read_json("metadata.json")
+    assert meta2["created"] == meta["created"]
+    assert meta2["sessions"][-1]["status"] == "done"
+
+
+def test_write_metadata_without_config(tmp_path):
+    write_metadata(tmp_path, None, argv=["x"], timings={"a": 1.0})
+    meta = json.loads((tmp_path / "metadata.json").read_text())
+    assert meta["config"] is None and meta["timings_s"] == {"a": 1.0}
+    assert not (tmp_path / "run.toml").exists()

@@ -1,0 +1,211 @@
+"""NUTS driver: posterior recovery on toys, bit-for-bit checkpoint/resume, ArviZ output."""
+import json
+import os
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import numpyro
+import numpyro.distributions as dist
+import pytest
+
+from djax.inference._arviz import read_datatree, summarize, to_datatree, write_datatree
+from djax.inference._sample import SamplingInterrupted, log_density_model, run_nuts
+
+MU = np.array([1.0, -2.0])
+SD = np.array([1.0, 2.0])
+RHO = 0.8
+COV = np.array([[SD[0] ** 2, RHO * SD[0] * SD[1]], [RHO * SD[0] * SD[1], SD[1] ** 2]])
+PREC = np.linalg.inv(COV)
+
+
+def gauss_log_density(x):
+    d = x - MU
+    return -0.5 * d @ PREC @ d
+
+
+@pytest.fixture(scope="module")
+def gauss_run():
+    return run_nuts(
+        log_density_model(gauss_log_density, 2),
+        num_warmup=300, num_samples=500, num_chains=4, seed=1, progress=False,
+    )
+
+
+def test_correlated_gaussian_recovered(gauss_run):
+    x = gauss_run.samples["x"]
+    assert x.shape == (4, 500, 2)
+    flat = x.reshape(-1, 2)
+    # ESS is several hundred: MCSE(mean) ~ 0.04 sd, so 0.2 sd is a > 4-sigma band
+    np.testing.assert_allclose(flat.mean(0), MU, atol=0.2 * SD.max())
+    np.testing.assert_allclose(flat.std(0), SD, rtol=0.1)
+    assert abs(np.corrcoef(flat.T)[0, 1] - RHO) < 0.05
+    s = summarize(gauss_run)
+    assert s.ok, s.warnings
+    assert (s.table["r_hat"] < 1.01).all()
+    st = gauss_run.sample_stats
+    for k in ("lp", "energy", "tree_depth", "n_steps", "diverging", "acceptance_rate", "step_size"):
+        assert st[k].shape == (4, 500), k
+    # lp is the log density itself here (ImproperUniform prior, no transform)
+    np.testing.assert_allclose(st["lp"], np.apply_along_axis(gauss_log_density, -1, x), atol=1e-10)
+    assert np.all(st["tree_depth"] >= 1) and np.all(st["tree_depth"] <= 10)
+    # the step size is fixed after warm-up
+    assert np.all(st["step_size"] == st["step_size"][:, :1])
+
+
+# hierarchical normal toy with known tau and sigma_j: the posterior is exactly Gaussian
+Y = np.array([0.5, 2.0, -1.0])
+SIG = np.array([0.5, 1.0, 0.8])
+TAU, S_MU = 1.0, 5.0
+
+
+def hier_model(y, sigma):
+    mu = numpyro.sample("mu", dist.Normal(0.0, S_MU))
+    theta = numpyro.sample("theta", dist.Normal(mu, TAU).expand([3]).to_event(1))
+    numpyro.deterministic("theta_minus_mu", theta - mu)
+    numpyro.sample("y", dist.Normal(theta, sigma).to_event(1), obs=y)
+
+
+def hier_exact():
+    """Gaussian conditioning: prior of (mu, theta) and y = theta + noise."""
+    # Var(mu) = S^2, Cov(mu, theta_j) = S^2, Cov(theta_i, theta_j) = S^2 + tau^2 delta_ij
+    prior_cov = S_MU**2 * np.ones((4, 4)) + np.diag([0.0, TAU**2, TAU**2, TAU**2])
+    h = np.hstack([np.zeros((3, 1)), np.eye(3)])
+    s = h @ prior_cov @ h.T + np.diag(SIG**2)
+    gain = prior_cov @ h.T @ np.linalg.inv(s)
+    mean = gain @ Y
+    cov = prior_cov - gain @ h @ prior_cov
+    return mean, np.sqrt(np.diag(cov))
+
+
+def test_hierarchical_toy_recovered():
+    r = run_nuts(
+        hier_model, {"y": jnp.asarray(Y), "sigma": jnp.asarray(SIG)},
+        num_warmup=300, num_samples=400, num_chains=2, seed=3, progress=False,
+        checkpoint_every=100,
+    )
+    mean, sd = hier_exact()
+    draws = np.concatenate([r.samples["mu"][..., None], r.samples["theta"]], axis=-1).reshape(-1, 4)
+    np.testing.assert_allclose(draws.mean(0), mean, atol=0.25 * sd.max())
+    np.testing.assert_allclose(draws.std(0), sd, rtol=0.15)
+    np.testing.assert_allclose(
+        r.deterministic["theta_minus_mu"], r.samples["theta"] - r.samples["mu"][..., None]
+    )
+    dt = to_datatree(r, observed={"y": Y}, dims={"theta": ["flavour"], "theta_minus_mu": ["flavour"]},
+                     coords={"flavour": ["e", "mu", "tau"]})
+    assert list(dt["posterior"]["theta"].dims) == ["chain", "draw", "flavour"]
+    assert list(dt["posterior"].coords["flavour"].values) == ["e", "mu", "tau"]
+    s = summarize(dt, var_names=["mu", "theta"])
+    assert (s.table["r_hat"] < 1.01).all(), s.table
+    assert "theta[mu]" in s.table.index
+
+
+GAUSS_MODEL = log_density_model(gauss_log_density, 2)
+
+
+def _small(tmp, **kw):
+    args = dict(num_warmup=40, num_samples=60, num_chains=2, seed=7, progress=False,
+                checkpoint_every=20)
+    args.update(kw)
+    return run_nuts(GAUSS_MODEL, checkpoint_dir=tmp, **args)
+
+
+def _assert_same(a, b):
+    for k in a.samples:
+        np.testing.assert_array_equal(a.samples[k], b.samples[k])
+    for k in a.sample_stats:
+        np.testing.assert_array_equal(a.sample_stats[k], b.sample_stats[k])
+
+
+def test_checkpoint_resume_bit_for_bit(tmp_path):
+    ref = _small(str(tmp_path / "ref"))
+    # the chain does not depend on checkpointing (same segment length, no files)
+    _assert_same(ref, _small(None))
+
+    stops = [("warmup", 20), ("sampling", 40)]
+
+    def hook(info):
+        key = "warmup_done" if info["phase"] == "warmup" else "draws_done"
+        if stops and info["phase"] == stops[0][0] and info[key] == stops[0][1]:
+            stops.pop(0)
+            raise KeyboardInterrupt
+
+    d = str(tmp_path / "run")
+    with pytest.raises(SamplingInterrupted) as e1:
+        _small(d, on_segment=hook)
+    assert e1.value.warmup_done == 20 and e1.value.draws_done == 0
+    with pytest.raises(SamplingInterrupted) as e2:
+        _small(d, on_segment=hook, resume=True)
+    assert e2.value.warmup_done == 40 and e2.value.draws_done == 40
+    man = json.load(open(os.path.join(d, "manifest.json")))
+    assert man["draws_done"] == 40 and len(man["segments"]) == 2
+    resumed = _small(d, on_segment=hook, resume=True)
+    _assert_same(ref, resumed)
+    # resuming a finished run just reloads it; extending num_samples continues the chain
+    _assert_same(ref, _small(d, resume=True))
+    longer = _small(d, resume=True, num_samples=80)
+    np.testing.assert_array_equal(longer.samples["x"][:, :60], ref.samples["x"])
+    assert longer.samples["x"].shape == (2, 80, 2)
+    # misuse is refused
+    with pytest.raises(FileExistsError):
+        _small(d)
+    with pytest.raises(ValueError, match="settings differ"):
+        _small(d, resume=True, seed=8)
+
+
+def test_sequential_and_parallel_fallback():
+    with pytest.warns(UserWarning, match="sequentially"):
+        r = run_nuts(log_density_model(gauss_log_density, 2), num_warmup=100, num_samples=100,
+                     num_chains=2, seed=2, chain_method="parallel", progress=False)
+    assert r.settings["chain_method"] == "sequential"
+    assert r.samples["x"].shape == (2, 100, 2)
+    assert np.all(np.isfinite(r.samples["x"]))
+
+
+def test_datatree_roundtrip(gauss_run, tmp_path):
+    dt = to_datatree(gauss_run, attrs={"run_name": "toy"})
+    paths = [tmp_path / "post.zarr"]
+    try:
+        import h5py  # noqa: F401
+
+        paths.append(tmp_path / "post.nc")
+    except ImportError:
+        with pytest.raises(ImportError, match="h5py"):
+            write_datatree(dt, tmp_path / "post.nc")
+    for p in paths:
+        write_datatree(dt, p)
+        write_datatree(dt, p)  # overwriting is atomic too
+        back = read_datatree(p)
+        np.testing.assert_array_equal(back["posterior"]["x"].values, gauss_run.samples["x"])
+        np.testing.assert_array_equal(
+            back["sample_stats"]["diverging"].values, gauss_run.sample_stats["diverging"]
+        )
+        assert back.attrs["setting_seed"] == 1
+        assert back.attrs["run_name"] == "toy"
+        assert json.loads(back.attrs["settings_json"])["num_chains"] == 4
+        assert not [f for f in os.listdir(tmp_path) if f.startswith(".tmp-")]
+
+
+def test_summary_warns_on_bad_run():
+    bad = run_nuts(log_density_model(gauss_log_density, 2), num_warmup=3, num_samples=15,
+                   num_chains=2, seed=0, progress=False)
+    s = summarize(to_datatree(bad))
+    assert not s.ok
+    assert any("ess_bulk" in w for w in s.warnings)
+    assert "WARNING" in s.text()
+    # divergence check is independent of the others
+    dt = to_datatree(bad)
+    dt["sample_stats"]["diverging"][0, 0] = True
+    s2 = summarize(dt, rhat_max=10.0, ess_min_per_chain=0.0)
+    assert s2.num_divergences >= 1
+    assert any("divergent" in w for w in s2.warnings)
+
+
+def test_requires_x64():
+    jax.config.update("jax_enable_x64", False)
+    try:
+        with pytest.raises(RuntimeError, match="64-bit"):
+            run_nuts(log_density_model(gauss_log_density, 2), num_warmup=1, num_samples=1,
+                     progress=False)
+    finally:
+        jax.config.update("jax_enable_x64", True)

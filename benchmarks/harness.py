@@ -61,6 +61,7 @@ def machine_info() -> dict:
         "device_kind": devs[0].device_kind,
         "device_count": len(devs),
         "xla_flags": os.environ.get("XLA_FLAGS", ""),
+        "jax_enable_x64_env": os.environ.get("JAX_ENABLE_X64", ""),
         "dtype": "float64" if jax.config.jax_enable_x64 else "float32",
         "processor": platform.processor(),
         "machine": platform.machine(),

@@ -5,7 +5,7 @@ given as arrays of the 13 real parameters (real Yukawas, Q_F = 1):
 
     C^{ji} = e/(32 pi^2) { M (-s c) y_j y'_i [I_F(r_1)/m_1^2 - I_F(r_2)/m_2^2]
              + (1/2) [m_i y_j y_i (c^2 L_1 + s^2 L_2) + m_j y'_j y'_i (s^2 L_1 + c^2 L_2)] },  L_k = L_F(r_k)/m_k^2
-    BR(mu -> e gamma) = m_mu^3 / (4 pi Gamma_mu) (|C^{e mu}|^2 + |C^{mu e}|^2)                 (PHYSICS.md 4.1)
+    BR(mu -> e gamma) = m_mu^3 (1 - m_e^2/m_mu^2)^3 / (4 pi Gamma_mu) (|C^{e mu}|^2 + |C^{mu e}|^2)  (PHYSICS.md 4.1)
     lambda_ab = g_D M/(16 pi^2) (-s c) (y_a y'_b - y_b y'_a) [K(r_1)/m_1^2 - K(r_2)/m_2^2]      (PHYSICS.md 4.2)
     mu_k^2 = sum_j |eps (U^T lambda U)_jk / mu_B|^2,  mu_equiv = sqrt(sum_k w_k(m_A') mu_k^2)  (PHYSICS.md 4.3)
     ln L = ln(1 - cl) x / x_90 per term (Poisson, zero events), with
@@ -92,25 +92,24 @@ def _switch(closed, q, r):
     small = np.abs(a) < _A_SERIES
     a_safe = np.where(small, 1.0, a)  # keep the closed form away from a = 0
     with np.errstate(divide="ignore", invalid="ignore"):
-        val = closed(a_safe)
+        val = closed(a_safe, np.log(np.where(small, 2.0, r)))
     return np.where(small, _series(q, np.where(small, a, 0.0)), val)
 
 
 def I_F(r):
     """I_F(r) = int_0^1 x^2/(1 - x + r x) dx = [r^2 - 4r + 3 + 2 ln r] / (2 (r - 1)^3)."""
-    return _switch(lambda a: ((a + 1.0) ** 2 - 4.0 * (a + 1.0) + 3.0 + 2.0 * np.log1p(a)) / (2.0 * a**3),
+    return _switch(lambda a, lr: ((a + 1.0) ** 2 - 4.0 * (a + 1.0) + 3.0 + 2.0 * lr) / (2.0 * a**3),
                    (0.0, 0.0, 1.0), r)
 
 
 def K(r):
     """K(r) = int_0^1 x/(1 - x + r x) dx = [r - 1 - ln r] / (r - 1)^2."""
-    return _switch(lambda a: (a - np.log1p(a)) / a**2, (0.0, 1.0), r)
+    return _switch(lambda a, lr: (a - lr) / a**2, (0.0, 1.0), r)
 
 
 def L_F(r):
     """L_F(r) = int_0^1 x^2 (1 - x)/(1 - x + r x) dx = J_2(a) - J_3(a)."""
-    def closed(a):
-        l1 = np.log1p(a)
+    def closed(a, l1):
         j2 = (l1 - a + a * a / 2.0) / a**3
         j3 = -(l1 - a + a * a / 2.0 - a**3 / 3.0) / a**4
         return j2 - j3
@@ -142,7 +141,8 @@ def br_mu_e_gamma(p, inp):
                      + m_l[j] * yp[:, j] * yp[:, i] * (s**2 * L1 + c**2 * L2))
         return pref * (enh + non)
 
-    return inp["M_MU"] ** 3 / (4.0 * math.pi * inp["GAMMA_MU"]) * (C(0, 1) ** 2 + C(1, 0) ** 2)
+    phase_space = (1.0 - (inp["M_E"] / inp["M_MU"]) ** 2) ** 3
+    return inp["M_MU"] ** 3 * phase_space / (4.0 * math.pi * inp["GAMMA_MU"]) * (C(0, 1) ** 2 + C(1, 0) ** 2)
 
 
 def dark_moment(p, inp):

@@ -34,17 +34,18 @@ SQRT4PI = math.sqrt(4 * math.pi)
 # synthetic run folders (same layout as the sample / optimize / scan jobs write)
 
 
-def _run_toml(job: str, priors: dict | None = None) -> str:
-    lines = ["schema = 1", "[run]", f'name = "synthetic_{job}"', "seed = 0", f'job = "{job}"']
+def _run_toml(job: str, priors: dict | None = None, plot_format: str = "pdf") -> str:
+    lines = ["schema = 1", "[run]", f'name = "synthetic_{job}"', "seed = 0", f'job = "{job}"',
+             "[output]", f'plot_format = "{plot_format}"']
     for name, p in (priors or {}).items():
         lines.append(f"[priors.{name}]")
         lines += [f"{k} = {json.dumps(v)}" for k, v in p.items()]
     return "\n".join(lines) + "\n"
 
 
-def _write_common(folder: Path, job: str, priors: dict | None = None) -> None:
+def _write_common(folder: Path, job: str, priors: dict | None = None, plot_format: str = "pdf") -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "run.toml").write_text(_run_toml(job, priors), encoding="utf-8")
+    (folder / "run.toml").write_text(_run_toml(job, priors, plot_format), encoding="utf-8")
     (folder / "metadata.json").write_text(json.dumps({"status": "done", "job": job}), encoding="utf-8")
 
 
@@ -125,8 +126,8 @@ def synthetic_profile(n=12, seed=1):
 LIMITS = {"borexino_mu_limit_muB": 2.8e-11, "xenonnt_mu_limit_muB": 6.3e-12}
 
 
-def make_optimize_run(folder: Path, best_fit=True) -> Path:
-    _write_common(folder, "optimize", DEFAULT_PRIORS)
+def make_optimize_run(folder: Path, best_fit=True, plot_format="pdf") -> Path:
+    _write_common(folder, "optimize", DEFAULT_PRIORS, plot_format)
     prof = synthetic_profile()
     rows = [",".join(PROFILE_COLUMNS)]
     for i in range(prof["m_Aprime_GeV"].size):
@@ -201,6 +202,14 @@ def test_plot_run_optimize(tmp_path):
     assert {p.name for p in written} == {"hierarchy.png", "epsilon_mass_plane.png"}
 
 
+def test_plot_run_default_formats_follow_run_file(tmp_path):
+    d = make_optimize_run(tmp_path / "opt", plot_format="svg")
+    written = plot_run(d)
+    assert sorted(p.name for p in written if p.stem == "hierarchy") == \
+        ["hierarchy.pdf", "hierarchy.png", "hierarchy.svg"]
+    assert [p.name for p in plot_run(d, fmt="png")] == ["hierarchy.png", "epsilon_mass_plane.png"]
+
+
 def test_plot_run_scan(tmp_path):
     d = make_scan_run(tmp_path / "scan")
     written = plot_run(d)
@@ -266,10 +275,6 @@ def test_profile_csv_errors(tmp_path):
 # the figure functions
 
 
-def _axes_with_label(fig, text):
-    return [ax for ax in fig.axes if text in ax.get_xlabel() or text in ax.get_ylabel()]
-
-
 def test_corner_plot_transforms_and_divergences():
     from arviz_base import from_dict
 
@@ -286,9 +291,9 @@ def test_corner_plot_transforms_and_divergences():
                  if np.allclose(c.get_facecolor()[0][:3], (1, 0, 0))) for ax in fig.axes]
     assert n_red.count(5) == 6 and set(n_red) == {0, 5}  # 6 lower-triangle panels of a 4x4 corner
     # log10 coordinates: the M_F column shows values near 3, not 1000
-    xs = np.concatenate([c.get_offsets()[:, 0] for ax in _axes_with_label(fig, "M_F") for c in ax.collections
-                         if ax.get_xlabel().find("M_F") >= 0 and c.get_offsets().size])
-    assert 1.0 < np.median(xs) < 5.0
+    xs = np.concatenate([np.asarray(c.get_offsets())[:, 0] for ax in fig.axes if "M_F" in ax.get_xlabel()
+                         for c in ax.collections if len(c.get_offsets())])
+    assert xs.size >= 400 and 1.0 < np.median(xs) < 5.0
 
 
 def test_corner_plot_param_errors():
@@ -373,3 +378,15 @@ def test_save_figure_atomic(tmp_path):
     assert [p.name for p in paths] == ["h.png", "h.pdf", "h.svg"]
     _check_files(paths[:2])
     assert sorted(q.name for q in (tmp_path / "sub").iterdir()) == ["h.pdf", "h.png", "h.svg"]
+
+
+def test_transforms_follow_the_run_file_priors():
+    from djax.plotting._plots import LOG_PARAMETERS, _transforms_from_priors
+
+    assert _transforms_from_priors(None) == (LOG_PARAMETERS, {})
+    logs, scales = _transforms_from_priors(DEFAULT_PRIORS)
+    assert logs == {"M_F", "m_S1", "m_S2", "m_Aprime", "epsilon", "alpha_D"}
+    assert scales == {y: 1e-6 for y in ("y_e", "y_mu", "y_tau", "yp_e", "yp_mu", "yp_tau")}
+    logs, _ = _transforms_from_priors({"M_F": {"type": "uniform", "low": 100.0, "high": 1e4},
+                                       "theta": {"type": "log_uniform", "low": 0.01, "high": 1.5}})
+    assert "M_F" not in logs and "theta" in logs and "m_S1" in logs

@@ -55,10 +55,15 @@ def test_default_file_equals_schema_defaults():
     text = default_run_text()
     assert text.lstrip().startswith("#")  # commented
     cfg = load_run()
-    assert cfg == validate_run({"schema": 1})
+    # the embedded file is the schema default except that it fixes the tau Yukawas to 0: the reference
+    # study's e-mu family (a run file that does not mention them leaves them free)
+    tau_off = {"priors": {"y_tau": {"value": 0.0}, "yp_tau": {"value": 0.0}}}
+    assert cfg == validate_run({"schema": 1, **tau_off})
     assert cfg.run.job == "sample" and cfg.likelihood.preset == "paper"
-    assert cfg.free_parameters == ("M_F", "m_S1", "m_S2", "theta", "y_e", "y_mu", "y_tau", "yp_e", "yp_mu",
-                                   "yp_tau", "g_D", "m_Aprime", "epsilon")
+    assert cfg.free_parameters == ("M_F", "m_S1", "m_S2", "theta", "y_e", "y_mu", "yp_e", "yp_mu",
+                                   "g_D", "m_Aprime", "epsilon")
+    assert validate_run({"schema": 1}).free_parameters == (
+        "M_F", "m_S1", "m_S2", "theta", "y_e", "y_mu", "y_tau", "yp_e", "yp_mu", "yp_tau", "g_D", "m_Aprime", "epsilon")
     # the default box of PHYSICS.md section 1
     assert cfg.prior("M_F").low == 100.0 and cfg.prior("M_F").high == 1e4
     assert cfg.prior("M_F").type == "log_uniform" and cfg.prior("theta").type == "uniform"

@@ -183,7 +183,8 @@ def _cmd_init(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 
 def _cmd_plot(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    """Figures of a run folder via ``djax.plotting.plot_run`` (PNG and PDF unless ``--format``)."""
+    """Figures of a run folder via ``djax.plotting.plot_run`` (PNG and PDF, plus the run file's
+    ``output.plot_format``, unless ``--format`` names one)."""
     from djax.plotting import PlotInputError, plot_run
 
     run_dir = Path(args.run_dir)
@@ -199,18 +200,12 @@ def _cmd_plot(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    import jax
+    from djax.bench import SUITES, run_bench
 
-    from djax.inference._scan import benchmark_point_fn
-
-    config = _load_config(args, None)
-    build = _inference_function("build_point_fn")
-    point_fn = build(config)
-    res = benchmark_point_fn(point_fn, config.priors, n_points=args.n_points, chunk_size=args.chunk_size,
-                             seed=config.run.seed)
-    print(f"backend {jax.default_backend()}, devices: {', '.join(str(d) for d in jax.devices())}")
-    for k, v in res.items():
-        print(f"{k:>14s}  {v:.6g}" if isinstance(v, float) else f"{k:>14s}  {v}")
+    suites = args.suite or list(SUITES)
+    res = run_bench(quick=args.quick, out_dir=args.out, suites=suites)
+    for name, r in res.items():
+        print(f"{name}: wrote {r['files']['json']} and {r['files']['md']}")
     return 0
 
 
@@ -250,11 +245,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("pdf", "png", "svg"), default=None)
     p.set_defaults(func=_cmd_plot)
 
-    p = sub.add_parser("bench", help="throughput of the point function on the available devices")
-    p.add_argument("runfile", nargs="?", default=None)
-    p.add_argument("--n-points", type=int, default=65536)
-    p.add_argument("--chunk-size", type=int, default=16384)
-    p.add_argument("--set", action="append", metavar="KEY=VALUE")
+    p = sub.add_parser("bench", help="benchmark suites (throughput, peers, sampling, scaling); writes JSON + Markdown")
+    p.add_argument("--quick", action="store_true", help="small settings (CI: a few minutes on 2 cores)")
+    p.add_argument("--out", metavar="DIR", default=None, help="results folder (default benchmarks/results)")
+    p.add_argument("--suite", action="append", metavar="NAME",
+                   choices=("throughput", "peers", "sampling", "scaling"),
+                   help="run only this suite (repeatable; default all)")
     p.set_defaults(func=_cmd_bench)
     return ap
 

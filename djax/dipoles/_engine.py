@@ -147,7 +147,7 @@ def dirac_dipole(M_F, m_S, A, B, Q_F, Q_S, m_ext, coupling=1.0, method="closed")
     return DipoleParts(fermion=fermion, scalar=scalar, total=fermion + scalar)
 
 
-def majorana_transition_moment(M_F, m_S, A, B, Q_F, Q_S, coupling=1.0) -> DipoleParts:
+def majorana_transition_moment(M_F, m_S, A, B, Q_F, Q_S, coupling=1.0, method="closed") -> DipoleParts:
     r"""Transition magnetic moments ``λ_ab`` of Majorana external fermions (antisymmetric, GeV^-1).
 
     The amplitude is the Dirac-like one minus its charge-conjugate-channel partner (the loop with
@@ -162,7 +162,7 @@ def majorana_transition_moment(M_F, m_S, A, B, Q_F, Q_S, coupling=1.0) -> Dipole
     rates exactly as a Dirac moment does. Sign/overall phase is convention; ``|λ|`` is physical.
 
     Args:
-      M_F, m_S, A, B, Q_F, Q_S, coupling: as in :func:`dirac_dipole` (``A, B``: ``(n_ν, n_s)``).
+      M_F, m_S, A, B, Q_F, Q_S, coupling, method: as in :func:`dirac_dipole` (``A, B``: ``(n_ν, n_s)``).
 
     Returns:
       :class:`DipoleParts` of antisymmetric complex ``(n_ν, n_ν)`` arrays ``λ`` (GeV^-1); divide by
@@ -172,11 +172,11 @@ def majorana_transition_moment(M_F, m_S, A, B, Q_F, Q_S, coupling=1.0) -> Dipole
     """
     A = _as_complex(A)
     m0 = jnp.zeros(A.shape[:1], dtype=jnp.result_type(float))
-    c = dirac_dipole(M_F, m_S, A, B, Q_F, Q_S, m0, coupling)
+    c = dirac_dipole(M_F, m_S, A, B, Q_F, Q_S, m0, coupling, method)
     return DipoleParts(*(2.0 * (jnp.swapaxes(x, -1, -2) - x) for x in c))
 
 
-def dirac_moment(M_F, m_S, A, B, Q_F, Q_S, coupling=1.0, m_ext=None) -> DipoleParts:
+def dirac_moment(M_F, m_S, A, B, Q_F, Q_S, coupling=1.0, m_ext=None, method="closed") -> DipoleParts:
     r"""Magnetic/electric moment matrix ``μ + i d = -2 C`` of neutral Dirac fermions (GeV^-1).
 
     ``L_eff = -(1/2) fbar_j σ^{μν} (μ_ji + i d_ji γ5) f_i F_{μν}`` for the diagonal; the returned matrix is
@@ -184,13 +184,13 @@ def dirac_moment(M_F, m_S, A, B, Q_F, Q_S, coupling=1.0, m_ext=None) -> DipolePa
     Chirally enhanced part for ``Q_S = -Q_F``: ``μ + i d = g Q_F M A*B K(r) / (16π^2 m_S^2)``.
 
     Args:
-      M_F, m_S, A, B, Q_F, Q_S, coupling: as in :func:`dirac_dipole`.
+      M_F, m_S, A, B, Q_F, Q_S, coupling, method: as in :func:`dirac_dipole`.
       m_ext: external masses, default zeros (non-enhanced terms dropped).
     """
     A = _as_complex(A)
     if m_ext is None:
         m_ext = jnp.zeros(A.shape[:1], dtype=jnp.result_type(float))
-    c = dirac_dipole(M_F, m_S, A, B, Q_F, Q_S, m_ext, coupling)
+    c = dirac_dipole(M_F, m_S, A, B, Q_F, Q_S, m_ext, coupling, method)
     return DipoleParts(*(-2.0 * x for x in c))
 
 

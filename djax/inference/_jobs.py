@@ -249,14 +249,16 @@ def optimize(config: Any = None, run_folder=None, *, quiet: bool = False) -> Opt
     vals = {p.name: jnp.asarray(best.get(p.name, p.value if p.is_fixed else np.nan)) for p in priors}
     obs, lnl = _point_obs(vals, spec, Q_F, br_inv)
     best_fit = {
-        "neg_log_likelihood": float(fit.value),
+        "neg_log_likelihood": float(-np.sum(np.asarray(lnl))),
+        "neg_log_posterior_density": float(fit.value),
         "parameters": {p.name: float(vals[p.name]) for p in priors},
         "terms": {t: float(v) for t, v in zip(spec.ids, np.asarray(lnl))},
         "observables": {k: float(np.real(np.asarray(obs[k]))) for k in DEFAULT_DERIVED if k in obs},
         "starts_agreeing": int(fit.n_within), "n_starts": o.n_starts,
     }
     folder.write_json("best_fit.json", best_fit)
-    _say(f"best fit: -ln L = {best_fit['neg_log_likelihood']:.6g} ({fit.n_within}/{o.n_starts} starts agree)", quiet)
+    _say(f"best fit: -ln L = {best_fit['neg_log_likelihood']:.6g} (-ln posterior density "
+         f"{best_fit['neg_log_posterior_density']:.6g}; {fit.n_within}/{o.n_starts} starts agree)", quiet)
 
     prof = None
     if o.profile.enabled:
@@ -278,54 +280,63 @@ def optimize(config: Any = None, run_folder=None, *, quiet: bool = False) -> Opt
 
 
 def upper_bound_profile(config, *, spec=None, priors=None, grid=None, n_starts=None, quiet=True,
-                        outer_iters=25, inner_steps=200) -> dict:
+                        outer_iters=None, inner_steps=None) -> dict:
     """The largest Borexino-/XENONnT-equivalent moment allowed by the indirect terms, on a grid of the profile
     parameter (see :func:`optimize`). Returns a dict with ``grid``, ``borexino``, ``xenonnt`` (maxima in mu_B,
-    NaN where no start is feasible), feasibility flags and the maximising points."""
+    NaN where no start is feasible), feasibility flags and the maximising points.
+
+    Both experiments and every grid point are solved in one vmapped augmented-Lagrangian run (one compilation):
+    the objective is ln mu_equiv of the experiment selected by an index carried along with the grid value."""
     from ._optimize import profile
 
     spec = spec_from_config(config) if spec is None else spec
     priors = priors_from_config(config) if priors is None else priors
     o = config.optimize
-    pname = o.profile.parameter
+    pr = o.profile
+    pname = pr.parameter
     if grid is None:
-        if o.profile.scale == "log":
-            grid = np.geomspace(o.profile.low, o.profile.high, o.profile.n_points)
-        else:
-            grid = np.linspace(o.profile.low, o.profile.high, o.profile.n_points)
+        grid = (np.geomspace(pr.low, pr.high, pr.n_points) if pr.scale == "log"
+                else np.linspace(pr.low, pr.high, pr.n_points))
     grid = np.asarray(grid, dtype=float)
+    n = len(grid)
     direct = np.array(is_direct(spec))
     keep = np.flatnonzero(~direct)
     thr = jnp.asarray(cl_thresholds(spec, o.cl)[keep])
     free, lo, hi = _latent_box(priors, exclude=(pname,))
     Q_F, br_inv = config.model.Q_F, config.model.br_invisible
-    n_starts = n_starts or max(4, min(o.n_starts, 16))
+    n_starts = n_starts or pr.n_starts
     key = jax.random.PRNGKey(config.run.seed + 1)
     x0s = jax.random.normal(key, (n_starts, len(free))) * 1.5
+    experiments = ("borexino", "xenonnt")
+
+    def objective(z, th):
+        m, which = th
+        obs, _ = _point_obs(_values_from_z(z, free, lo, hi, priors, {pname: m}), spec, Q_F, br_inv)
+        mu = jnp.where(which == 0, obs["borexino_mu_equiv_muB"], obs["xenonnt_mu_equiv_muB"])
+        return jnp.log(mu + 1e-300)
+
+    def constraints(z, th):
+        m, _ = th
+        _, lnl = _point_obs(_values_from_z(z, free, lo, hi, priors, {pname: m}), spec, Q_F, br_inv)
+        return thr - lnl[keep]
+
+    thetas = (jnp.asarray(np.concatenate([grid, grid])), jnp.asarray(np.repeat([0, 1], n)))
+    _say(f"profile of the Borexino- and XENONnT-equivalent moments over {n} values of {pname} "
+         f"({n_starts} starts each, augmented Lagrangian) ...", quiet)
+    res = profile(objective, constraints, thetas, x0s, outer_iters=outer_iters or pr.outer_iters,
+                  inner_steps=inner_steps or pr.inner_steps, gtol=1e-7, tol=1e-6, rtol=1e-8)
+    value = np.asarray(res.value, dtype=float)
+    zs = np.asarray(res.x)
     out = {"grid": [float(g) for g in grid], "parameter": pname,
            "indirect_terms": [spec.ids[i] for i in keep]}
-    for exp in ("borexino", "xenonnt"):
-        obs_key = f"{exp}_mu_equiv_muB"
-
-        def objective(z, m, obs_key=obs_key):
-            obs, _ = _point_obs(_values_from_z(z, free, lo, hi, priors, {pname: m}), spec, Q_F, br_inv)
-            return jnp.log(obs[obs_key] + 1e-300)
-
-        def constraints(z, m):
-            _, lnl = _point_obs(_values_from_z(z, free, lo, hi, priors, {pname: m}), spec, Q_F, br_inv)
-            return thr - lnl[keep]
-
-        _say(f"profile of {obs_key} over {len(grid)} values of {pname} ({n_starts} starts each) ...", quiet)
-        res = profile(objective, constraints, jnp.asarray(grid), x0s, outer_iters=outer_iters,
-                      inner_steps=inner_steps)
-        val = np.exp(np.asarray(res.value, dtype=float))
-        out[exp] = [float(v) for v in val]
-        out[f"feasible_{exp}"] = [bool(f) for f in np.isfinite(np.asarray(res.value))]
-        zs = np.asarray(res.x)
+    for e, exp in enumerate(experiments):
+        sl = slice(e * n, (e + 1) * n)
+        out[exp] = [float(v) for v in np.exp(value[sl])]
+        out[f"feasible_{exp}"] = [bool(f) for f in np.isfinite(value[sl])]
         out[f"argmax_{exp}"] = [
-            {k: float(np.asarray(v)) for k, v in _values_from_z(jnp.asarray(zs[i]), free, lo, hi, priors,
+            {k: float(np.asarray(v)) for k, v in _values_from_z(jnp.asarray(zs[e * n + i]), free, lo, hi, priors,
                                                                  {pname: grid[i]}).items()}
-            for i in range(len(grid))
+            for i in range(n)
         ]
     return out
 

@@ -145,11 +145,11 @@ class LikelihoodSection:
 
 @dataclass(frozen=True)
 class SampleSection:
-    num_warmup: int = 1000
-    num_samples: int = 1000
+    num_warmup: int = 500
+    num_samples: int = 500
     num_chains: int = 4
     chain_method: str = "vectorized"
-    target_accept: float = 0.8
+    target_accept: float = 0.99
     max_tree_depth: int = 10
     checkpoint_every: int = 100
     dense_mass: bool = False
@@ -161,8 +161,11 @@ class ProfileSection:
     parameter: str = "m_Aprime"
     low: float = 1.0e-3
     high: float = 8.0
-    n_points: int = 40
+    n_points: int = 24
     scale: str = "log"
+    n_starts: int = 8
+    outer_iters: int = 15
+    inner_steps: int = 100
 
 
 @dataclass(frozen=True)
@@ -532,6 +535,9 @@ def _parse_optimize(t: Any, names: tuple[str, ...], free: tuple[str, ...]) -> Op
     if p["scale"] == "log" and p["low"] <= 0:
         raise RunFileError("optimize.profile.low", f"must be positive for scale = 'log', got {p['low']!r}")
     p["n_points"] = _int("optimize.profile.n_points", p["n_points"], lo=2, what="an integer >= 2")
+    p["n_starts"] = _int("optimize.profile.n_starts", p["n_starts"], lo=1)
+    p["outer_iters"] = _int("optimize.profile.outer_iters", p["outer_iters"], lo=1)
+    p["inner_steps"] = _int("optimize.profile.inner_steps", p["inner_steps"], lo=1)
     d["profile"] = ProfileSection(**p)
     return OptimizeSection(**d)
 

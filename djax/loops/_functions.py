@@ -3,11 +3,13 @@
 Every function is an integral ``F_Q(b) = ∫_0^1 Q(x) / (1 + b x) dx`` with a polynomial ``Q`` of degree
 <= 3, evaluated for ``b >= 0`` (up to a small negative margin) only:
 
-* ``|b| <  B0``: power series ``F_Q(b) = Σ_k c_k b^k``, ``c_k = (-1)^k Σ_n q_n / (n + k + 1)``
-  (``B0 = 0.5``, 64 terms, truncation < 1e-18 even at ``|b| = 0.53``);
-* ``|b| >= B0``: exact closed form ``F_Q(b) = log1p(b) A(1/b) + B(1/b)`` with polynomials ``A, B`` in
-  ``1/b`` (from ``J_n(b) = (-1)^n [log1p(b) - Σ_{k=1}^n (-1)^{k+1} b^k / k] / b^{n+1}``), no overflow
-  for large ``b``.
+* ``|b| < 1/2``: power series ``F_Q(b) = Σ_k c_k b^k``, ``c_k = (-1)^k Σ_n q_n / (n + k + 1)``
+  (64 terms);
+* ``1/2 <= b < 2``: power series in ``e = b - 1``, ``F_Q(1 + e) = Σ_k (-e)^k ∫ Q x^k / (1 + x)^(k+1) dx``
+  (64 terms, ratio <= 1/2; moments by Gauss-Legendre at import);
+* ``b >= 2`` (or ``b <= -1/2``): exact closed form ``F_Q(b) = log1p(b) A(1/b) + B(1/b)`` with polynomials
+  ``A, B`` in ``1/b`` (from ``J_n(b) = (-1)^n [log1p(b) - Σ_{k=1}^n (-1)^{k+1} b^k / k] / b^{n+1}``), no
+  overflow for large ``b``.
 
 A loop function ``f(r) = ∫ P(x) / (1 - x + r x) dx`` is ``F_P(r - 1)`` for ``r >= 1`` and, after
 ``x -> 1 - x``, ``F_{P~}(1/r - 1) / r`` with ``P~(x) = P(1 - x)`` for ``r < 1``, so the argument of
@@ -21,17 +23,22 @@ from the masses; for ``r >= 1`` the constant ``c_inf = lim r f(r)`` is split off
 """
 from __future__ import annotations
 
+import functools
 from fractions import Fraction
 from typing import Callable, NamedTuple, Union
 
+import jax
 import jax.numpy as jnp
 import numpy as np
+from jax import lax
 
 _B0 = 0.5  # series in b for |b| < _B0
 _B1 = 2.0  # series in e = b - 1 for _B0 <= b < _B1; closed form otherwise
 _NSERIES = 64  # number of series coefficients (b^0 ... b^63)
 _NEAR = 1e-2  # |m1 - m2| <= _NEAR min(m1, m2): divided-difference branch of the GIM differences
 _U_SERIES = 1e-3  # log1p(u)/u by its Taylor series for |u| < _U_SERIES
+_UNROLL = 8  # unroll factor of the Horner scans over the 64 series coefficients
+_SHORT = 8  # shorter coefficient tables are unrolled
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -138,13 +145,49 @@ def _horner(c, x):
     return acc
 
 
-def _horner_dd(c, x1, x2):
-    """Divided difference (p(x1) - p(x2)) / (x1 - x2) of p(x) = Σ c_k x^k, without subtraction."""
-    u = jnp.zeros_like(x1) + c[-1]
-    d = jnp.zeros_like(x1)
-    for ck in c[-2::-1]:
-        d = u + x2 * d
-        u = u * x1 + ck
+def _table(cols, dtype):
+    """Stack coefficient tuples (index = power) into a (n, len(cols)) array, highest power first."""
+    n = max(len(c) for c in cols)
+    t = np.zeros((n, len(cols)))
+    for j, c in enumerate(cols):
+        t[: len(c), j] = c
+    return jnp.asarray(t[::-1], dtype=dtype)
+
+
+def _horner_sel(cols, sel, x):
+    """Σ_k c_k[sel] x^k with a per-element choice `sel` among the coefficient tuples `cols`.
+
+    A `lax.scan` keeps the traced program (and compile times under grad-of-grad) small.
+    """
+    t = _table(cols, x.dtype)
+    if t.shape[0] <= _SHORT:
+        acc = jnp.zeros_like(x) + t[0][sel]
+        for row in t[1:]:
+            acc = acc * x + row[sel]
+        return acc
+
+    def step(acc, row):
+        return acc * x + row[sel], None
+
+    acc, _ = lax.scan(step, jnp.zeros_like(x) + t[0][sel], t[1:], unroll=_UNROLL)
+    return acc
+
+
+def _horner_dd_sel(cols, sel, x1, x2):
+    """Divided difference (p(x1) - p(x2)) / (x1 - x2) of p = Σ c_k[sel] x^k, without subtraction."""
+    t = _table(cols, x1.dtype)
+    if t.shape[0] <= _SHORT:
+        u, d = jnp.zeros_like(x1) + t[0][sel], jnp.zeros_like(x1)
+        for row in t[1:]:
+            u, d = u * x1 + row[sel], u + x2 * d
+        return d
+
+    def step(carry, row):
+        u, d = carry
+        return (u * x1 + row[sel], u + x2 * d), None
+
+    (_, d), _ = lax.scan(step, (jnp.zeros_like(x1) + t[0][sel], jnp.zeros_like(x1)), t[1:],
+                         unroll=_UNROLL)
     return d
 
 
@@ -157,37 +200,50 @@ def _log1p_ratio(u):
     return jnp.where(small, series, jnp.log1p(ul) / ul)
 
 
-def _F(co: _Coeffs, b):
-    """F_Q(b) = ∫_0^1 Q(x)/(1 + b x) dx, for b > -1 (accurate for b >= -B0 and any b >= 0)."""
+def _regions(b):
     small = jnp.abs(b) < _B0
     mid = (b >= _B0) & (b < _B1)
-    bs = jnp.where(small, b, 0.0)
-    em = jnp.where(mid, b - 1.0, 0.0)
+    return small, mid
+
+
+def _F(sets, sel, b):
+    """F_Q(b) = ∫_0^1 Q(x)/(1 + b x) dx for b > -1 (accurate for b >= -B0 and any b >= 0).
+
+    `sets`: tuple of _Coeffs; `sel`: int array (per element) choosing Q among them.
+    """
+    small, mid = _regions(b)
+    x = jnp.where(small, b, jnp.where(mid, b - 1.0, 0.0))
+    ser_sel = sel + len(sets) * mid.astype(sel.dtype)
+    series = _horner_sel(tuple(c.series for c in sets) + tuple(c.mid for c in sets), ser_sel, x)
     bc = jnp.where(small | mid, _B1, b)
     ib = 1.0 / bc
-    closed = jnp.log1p(bc) * _horner(co.a, ib) + _horner(co.b, ib)
-    return jnp.where(small, _horner(co.series, bs), jnp.where(mid, _horner(co.mid, em), closed))
+    closed = (jnp.log1p(bc) * _horner_sel(tuple(c.a for c in sets), sel, ib)
+              + _horner_sel(tuple(c.b for c in sets), sel, ib))
+    return jnp.where(small | mid, series, closed)
 
 
-def _F_dd(co: _Coeffs, b1, b2, db):
+def _F_dd(sets, sel, b1, b2, db):
     """Divided difference F_Q[b1, b2] for close b1, b2 (db = b1 - b2 supplied exactly); F_Q'(b) at db=0."""
-    bm = b2 + 0.5 * db
-    small = jnp.abs(bm) < _B0
-    mid = (bm >= _B0) & (bm < _B1)
-    s1 = jnp.where(small, b1, 0.0)
-    s2 = jnp.where(small, b2, 0.0)
-    e1 = jnp.where(mid, b1 - 1.0, 0.0)
-    e2 = jnp.where(mid, b2 - 1.0, 0.0)
-    cl = small | mid
-    c1 = jnp.where(cl, _B1, b1)
-    c2 = jnp.where(cl, _B1, b2)
-    cd = jnp.where(cl, 0.0, db)
+    small, mid = _regions(b2 + 0.5 * db)
+    ser = small | mid
+    x1 = jnp.where(small, b1, jnp.where(mid, b1 - 1.0, 0.0))
+    x2 = jnp.where(small, b2, jnp.where(mid, b2 - 1.0, 0.0))
+    ser_sel = sel + len(sets) * mid.astype(sel.dtype)
+    series = _horner_dd_sel(tuple(c.series for c in sets) + tuple(c.mid for c in sets), ser_sel,
+                            x1, x2)
+    c1 = jnp.where(ser, _B1, b1)
+    c2 = jnp.where(ser, _B1, b2)
+    cd = jnp.where(ser, 0.0, db)
     ib1, ib2 = 1.0 / c1, 1.0 / c2
+    a_cols, b_cols = tuple(c.a for c in sets), tuple(c.b for c in sets)
     log_dd = _log1p_ratio(cd / (1.0 + c2)) / (1.0 + c2)  # (log1p(b1) - log1p(b2)) / (b1 - b2)
-    closed = log_dd * _horner(co.a, ib1) - ib1 * ib2 * (
-        jnp.log1p(c2) * _horner_dd(co.a, ib1, ib2) + _horner_dd(co.b, ib1, ib2))
-    return jnp.where(small, _horner_dd(co.series, s1, s2),
-                     jnp.where(mid, _horner_dd(co.mid, e1, e2), closed))
+    closed = log_dd * _horner_sel(a_cols, sel, ib1) - ib1 * ib2 * (
+        jnp.log1p(c2) * _horner_dd_sel(a_cols, sel, ib1, ib2) + _horner_dd_sel(b_cols, sel, ib1, ib2))
+    return jnp.where(ser, series, closed)
+
+
+def _zeros_sel(x):
+    return jnp.zeros(jnp.shape(x), dtype=jnp.int32)
 
 
 def _value(spec: _Spec, r):
@@ -197,22 +253,24 @@ def _value(spec: _Spec, r):
     a = jnp.where(big, r - 1.0, 0.0)
     rs = jnp.where(big, 1.0, r)
     b = (1.0 - rs) / rs
-    small_r = _F(spec.flipped, b) / rs
-    if spec.sub is not None:  # r < 1/2: f(0) - F_sub avoids cancelling ~1/r terms in the derivatives
-        small_r = jnp.where(b > 1.0, spec.c_zero - _F(spec.sub, b), small_r)
-    return jnp.where(big, _F(spec.direct, a), small_r)
-
-
-def _c_of_r(spec: _Spec, r):
-    if spec.c_inf is None:
-        return jnp.log(r)
-    return jnp.zeros_like(r) + spec.c_inf
+    arg = jnp.where(big, a, b)
+    if spec.sub is None:
+        sel = jnp.where(big, 0, 1).astype(jnp.int32)
+        F = _F((spec.direct, spec.flipped), sel, arg)
+        return jnp.where(big, F, F / rs)
+    # r < 1/2: f(0) - F_sub avoids cancelling ~1/r terms in the derivatives
+    use_sub = ~big & (b > 1.0)
+    sel = jnp.where(big, 0, jnp.where(use_sub, 2, 1)).astype(jnp.int32)
+    F = _F((spec.direct, spec.flipped, spec.sub), sel, arg)
+    return jnp.where(big, F, jnp.where(use_sub, spec.c_zero - F, F / rs))
 
 
 def _h_difference(spec: _Spec, r1, r2, a1, a2, da, b1, b2, db, near, large):
     """h(r1) - h(r2), h(r) = r f(r); a = r - 1, b = 1/r - 1, da = r1 - r2, db = b1 - b2 (all accurate).
 
     near: use divided differences; large: (near only) expand in a (r >= 1 side) instead of b.
+    Returns (difference, valid): valid where near or both r >= 1; elsewhere the plain difference of
+    accurately computed values is as accurate (no common large part) and has better M-gradients.
     """
     # --- near: exact divided differences in one representation -----------------------------------
     nl = near & large
@@ -224,24 +282,22 @@ def _h_difference(spec: _Spec, r1, r2, a1, a2, da, b1, b2, db, near, large):
         dc = jnp.log1p(dan / r2n)  # ln(r1 / r2)
     else:
         dc = 0.0
-    near_large = dc - _F_dd(spec.rem, a1n, a2n, dan) * dan
-    near_small = _F_dd(spec.flipped, b1n, b2n, dbn) * dbn
-    # --- far: difference of accurately computed h values, c(r) split off analytically ----------------
-    big1, big2 = r1 >= 1.0, r2 >= 1.0
-    rem1 = _F(spec.rem, jnp.where(big1, a1, 0.0))
-    rem2 = _F(spec.rem, jnp.where(big2, a2, 0.0))
-    fl1 = _F(spec.flipped, jnp.where(big1, 0.0, b1))
-    fl2 = _F(spec.flipped, jnp.where(big2, 0.0, b2))
+    sel_n = jnp.where(large, 0, 1).astype(jnp.int32)
+    dd = _F_dd((spec.rem, spec.flipped), sel_n, jnp.where(large, a1n, b1n),
+               jnp.where(large, a2n, b2n), jnp.where(large, dan, dbn))
+    near_large = dc - dd * dan
+    near_small = dd * dbn
+    # --- far, both r >= 1: h(r) = c(r) - F_{P_R}(r - 1), c(r1) - c(r2) analytically -----------------
+    both_big = (r1 >= 1.0) & (r2 >= 1.0)
+    a1f, a2f, daf = (jnp.where(both_big & ~near, v, 0.0) for v in (a1, a2, da))
+    zeros = _zeros_sel(a1f)
     if spec.c_inf is None:
-        rr = jnp.where(big1 & big2, r2, 1.0)
-        dc_far = jnp.log1p(jnp.where(big1 & big2, da, 0.0) / rr)
+        dc_far = jnp.log1p(daf / jnp.where(both_big & ~near, r2, 1.0))
     else:
         dc_far = 0.0
-    both_big = dc_far - (rem1 - rem2)
-    h1 = jnp.where(big1, _c_of_r(spec, jnp.where(big1, r1, 1.0)) - rem1, fl1)
-    h2 = jnp.where(big2, _c_of_r(spec, jnp.where(big2, r2, 1.0)) - rem2, fl2)
-    far = jnp.where(big1 & big2, both_big, h1 - h2)
-    return jnp.where(near, jnp.where(large, near_large, near_small), far)
+    far_big = dc_far - (_F((spec.rem,), zeros, a1f) - _F((spec.rem,), zeros, a2f))
+    special = near | both_big
+    return jnp.where(near, jnp.where(large, near_large, near_small), far_big), special
 
 
 def _mass_kinematics(M, m1, m2):
@@ -263,6 +319,7 @@ def _mass_kinematics(M, m1, m2):
 # ----------------------------------------------------------------------------------------------------
 # public functions
 # ----------------------------------------------------------------------------------------------------
+@functools.partial(jax.jit, static_argnums=0)
 def J(n: int, a):
     r"""Building block :math:`J_n(a) = \int_0^1 x^n / (1 + a x)\, dx` for :math:`a > -1`.
 
@@ -277,9 +334,11 @@ def J(n: int, a):
     n = int(n)
     if n < 0:
         raise ValueError("J: n must be a non-negative integer")
-    return _F(_coeffs([0] * n + [1]), _as_float(a))
+    a = _as_float(a)
+    return _F((_coeffs([0] * n + [1]),), _zeros_sel(a), a)
 
 
+@jax.jit
 def I_F(r):
     r"""Chirally enhanced, fermion-radiated: :math:`I_F(r) = \int_0^1 x^2 / (1 - x + r x)\, dx`.
 
@@ -288,6 +347,7 @@ def I_F(r):
     return _value(_SPEC_I_F, r)
 
 
+@jax.jit
 def I_S(r):
     r"""Chirally enhanced, scalar-radiated: :math:`I_S(r) = \int_0^1 x (1 - x) / (1 - x + r x)\, dx`.
 
@@ -296,16 +356,19 @@ def I_S(r):
     return _value(_SPEC_I_S, r)
 
 
+@jax.jit
 def K(r):
     r""":math:`K(r) = I_F + I_S = \int_0^1 x / (1 - x + r x)\, dx = [r - 1 - \ln r] / (r - 1)^2`; ``K(1) = 1/2``."""
     return _value(_SPEC_K, r)
 
 
+@jax.jit
 def L_F(r):
     r"""Non-enhanced, fermion-radiated: :math:`L_F(r) = \int_0^1 x^2 (1 - x) / (1 - x + r x)\, dx`; ``L_F(1) = 1/12``."""
     return _value(_SPEC_L_F, r)
 
 
+@jax.jit
 def L_S(r):
     r"""Non-enhanced, scalar-radiated: :math:`L_S(r) = \int_0^1 x (1 - x)^2 / (1 - x + r x)\, dx`; ``L_S(1) = 1/12``.
 
@@ -315,6 +378,7 @@ def L_S(r):
     return _value(_SPEC_L_S, r)
 
 
+@jax.jit
 def G(M, m):
     r"""Neutrino-mass loop function :math:`G(M, m) = m^2 \ln(m^2/M^2) / (m^2 - M^2)`.
 
@@ -355,6 +419,7 @@ def _lookup(f: LoopFunction) -> _Spec:
         f"unknown loop function {f!r}; pass one of djax.loops.I_F, I_S, K, L_F, L_S or its name")
 
 
+@functools.partial(jax.jit, static_argnums=0)
 def scaled(f: LoopFunction, M, m):
     r"""Loop function divided by the scalar mass squared: ``f(M^2/m^2) / m^2``.
 
@@ -368,6 +433,7 @@ def scaled(f: LoopFunction, M, m):
     return _value(spec, x * x) / (m * m)
 
 
+@functools.partial(jax.jit, static_argnums=0)
 def gim_difference(f: LoopFunction, M, m1, m2):
     r"""GIM-like difference ``f(M^2/m1^2)/m1^2 - f(M^2/m2^2)/m2^2``, stable for ``m1 -> m2``.
 
@@ -384,9 +450,12 @@ def gim_difference(f: LoopFunction, M, m1, m2):
     spec = _lookup(f)
     M, m1, m2, r1, r2, a1, a2, da, b1, b2, db, near = _mass_kinematics(M, m1, m2)
     large = r1 * r2 >= 1.0
-    return _h_difference(spec, r1, r2, a1, a2, da, b1, b2, db, near, large) / (M * M)
+    dh, special = _h_difference(spec, r1, r2, a1, a2, da, b1, b2, db, near, large)
+    plain = _value(spec, r1) / (m1 * m1) - _value(spec, r2) / (m2 * m2)
+    return jnp.where(special, dh / (M * M), plain)
 
 
+@jax.jit
 def gim_difference_G(M, m1, m2):
     r"""``G(M, m1) - G(M, m2)``, stable for ``m1 -> m2`` (see :func:`G` and :func:`gim_difference`).
 
@@ -398,4 +467,5 @@ def gim_difference_G(M, m1, m2):
     y1, y2 = m1 / M, m2 / M
     s1, s2 = y1 * y1, y2 * y2
     large = s1 * s2 >= 1.0
-    return _h_difference(_SPEC_G, s1, s2, b1, b2, db, a1, a2, da, near, large)
+    dh, special = _h_difference(_SPEC_G, s1, s2, b1, b2, db, a1, a2, da, near, large)
+    return jnp.where(special, dh, _value(_SPEC_G, r1) - _value(_SPEC_G, r2))

@@ -172,13 +172,19 @@ def _transformed_tree(dt, names: Sequence[str], log_names: frozenset,
 
 
 def _transforms_from_priors(priors: Mapping[str, Any] | None) -> tuple[frozenset, dict[str, float]]:
-    """(log10 names, asinh scales) from a run file's ``[priors]`` tables (default: :data:`LOG_PARAMETERS`)."""
-    if not priors:
-        return LOG_PARAMETERS, {}
-    logs = frozenset(k for k, p in priors.items() if isinstance(p, Mapping) and p.get("type") == "log_uniform")
-    scales = {k: float(p.get("scale", 1.0)) for k, p in priors.items()
-              if isinstance(p, Mapping) and p.get("type") == "signed_log_uniform"}
-    return logs, scales
+    """(log10 names, asinh scales) from a run file's ``[priors]`` tables: ``log_uniform`` -> log10,
+    ``signed_log_uniform`` (scale s) -> asinh(y / s); parameters not listed keep :data:`LOG_PARAMETERS`."""
+    logs, scales = set(LOG_PARAMETERS), {}
+    for k, p in (priors or {}).items():
+        if not isinstance(p, Mapping):
+            continue
+        kind = p.get("type", "fixed" if "value" in p else None)
+        logs.discard(k)
+        if kind == "log_uniform":
+            logs.add(k)
+        elif kind == "signed_log_uniform":
+            scales[k] = float(p.get("scale", 1.0))
+    return frozenset(logs), scales
 
 
 def _figure_of(pc):
@@ -587,7 +593,7 @@ def observable_posteriors(dt, observables: Sequence[str] | None = None, *,
 
     ds = _posterior(dt)
     if observables is None:
-        names = [o for o in OBSERVABLES if o in ds.data_vars]
+        names = [o for o in OBSERVABLES if o in ds.data_vars and set(ds[o].dims) == {"chain", "draw"}]
     else:
         missing = [o for o in observables if o not in ds.data_vars]
         if missing:

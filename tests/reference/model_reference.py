@@ -58,7 +58,8 @@ def reference(M_F, m_S1, m_S2, theta, y, yp, g_D, Q_F=1):
             Cm[j][i] = E / (32 * mp.pi**2) * acc
 
     def br(i, j):
-        return M_L[i] ** 3 / (4 * mp.pi * GAMMA[i]) * (abs(Cm[j][i]) ** 2 + abs(Cm[i][j]) ** 2)
+        ps = (1 - M_L[j] ** 2 / M_L[i] ** 2) ** 3  # two-body phase space of the dipole operator
+        return M_L[i] ** 3 / (4 * mp.pi * GAMMA[i]) * ps * (abs(Cm[j][i]) ** 2 + abs(Cm[i][j]) ** 2)
 
     lam = [[mp.mpc(0)] * 3 for _ in range(3)]
     mnu = [[mp.mpc(0)] * 3 for _ in range(3)]

@@ -1,0 +1,134 @@
+"""The joint likelihood: presets, per-term behaviour on physics observables, the NumPyro model."""
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import djax
+from djax import Params
+from djax.inference import DEFAULT_PRIORS, cl_thresholds, numpyro_model, resolve_priors
+from djax.likelihood import PRESETS, is_direct, preset_ids
+
+
+def test_presets_resolve_and_differ():
+    ids = {p: preset_ids(p) for p in PRESETS}
+    assert ids["paper"] == ("meg2_mueg", "na64_2023", "babar2017", "borexino_mueff")
+    assert set(ids["paper"]) < set(ids["full"])
+    assert "planck2018_mnu" in ids["full"] and "planck2018_mnu" not in ids["paper"]
+    assert "proj_meg2_final" in ids["future"] and "meg2_mueg" not in ids["future"]
+    assert "dae_cs" in preset_ids("full", alpha_e="Cs")
+    assert "acme2018_de" in preset_ids("full", edm="ACME2018")
+    with pytest.raises(ValueError, match="preset 'nope'"):
+        preset_ids("nope")
+    with pytest.raises(ValueError, match="alpha_e"):
+        preset_ids("full", alpha_e="H")
+
+
+def test_terms_of_each_preset_are_finite_at_default():
+    p = Params.default()
+    for preset in PRESETS:
+        terms = djax.likelihood_terms(p, preset)
+        assert set(terms) == set(djax.resolve_terms(preset).ids)
+        assert all(np.isfinite(float(v)) and float(v) <= 0 for v in terms.values()), preset
+
+
+def test_meg_term_at_its_limit_and_monotone():
+    """Scale the Yukawas so that BR(mu->e gamma) hits the MEG II limit: ln L = ln(0.1) (Poisson, 90% CL)."""
+    p = Params.default()
+    br0 = float(djax.observables(p, solar=False)["br_mu_e_gamma"])
+    # BR ∝ (y y')^2 ~ s^4 for a common scale s of y and y' (the non-enhanced m_mu y_e y_mu part is ∝ s^4 too)
+    s = (1.5e-13 / br0) ** 0.25
+    p90 = p.replace(y=p.y * s, yp=p.yp * s)
+    br = float(djax.observables(p90, solar=False)["br_mu_e_gamma"])
+    assert math.isclose(br, 1.5e-13, rel_tol=1e-9)
+    t = djax.likelihood_terms(p90, "paper")
+    assert math.isclose(float(t["meg2_mueg"]), math.log(0.1), rel_tol=1e-9)
+    vals = [float(djax.likelihood_terms(p.replace(y=p.y * k, yp=p.yp * k), "paper")["meg2_mueg"])
+            for k in (0.0, 0.5, 1.0, 2.0, 4.0)]
+    assert vals[0] == 0.0 and all(a > b for a, b in zip(vals, vals[1:]))
+
+
+def test_kinetic_mixing_terms_at_curve():
+    from djax.io import load_registry
+
+    curve = load_registry().curve("na64_2023")
+    m = float(curve.m[40])
+    p = Params.default().replace(m_Aprime=jnp.asarray(m), epsilon=jnp.asarray(float(curve.eps[40])))
+    t = djax.likelihood_terms(p, "paper")
+    assert math.isclose(float(t["na64_2023"]), math.log(0.1), rel_tol=1e-6)
+
+
+def test_gradients_finite_at_and_around_zero_signal():
+    for y, yp in (([0.0, 0.0, 0.0], [0.0, 0.0, 0.0]), ([1e-9, 0.0, 0.0], [0.0, 1e-9, 0.0]),
+                  ([4e-4, 8e-4, 0.0], [8e-4, -4e-4, 0.0])):
+        p = Params.default().replace(y=jnp.asarray(y), yp=jnp.asarray(yp))
+        for preset in ("paper", "full"):
+            g = jax.grad(lambda q: djax.log_likelihood(q, preset))(p)
+            assert all(np.all(np.isfinite(np.asarray(leaf))) for leaf in jax.tree.leaves(g)), (preset, y)
+
+
+def test_log_likelihood_vmaps_over_batches():
+    p = Params.default()
+    batch = jax.tree.map(lambda x: jnp.stack([x, x * 1.01]), p)
+    ll = djax.log_likelihood(batch, "paper")
+    assert ll.shape == (2,)
+    assert math.isclose(float(ll[0]), float(djax.log_likelihood(p, "paper")), rel_tol=1e-14)
+
+
+def test_cl_thresholds_and_direct_flags():
+    spec = djax.resolve_terms("full")
+    thr = cl_thresholds(spec, 0.9)
+    forms = dict(zip(spec.ids, thr))
+    assert math.isclose(forms["meg2_mueg"], math.log(0.1))
+    assert math.isclose(forms["damu_2025"], -0.5 * 1.6448536269514722**2, rel_tol=1e-12)
+    direct = dict(zip(spec.ids, is_direct(spec)))
+    assert direct["borexino_mueff"] and direct["xenonnt_mueff"] and not direct["meg2_mueg"]
+
+
+def test_user_registry_override(tmp_path):
+    f = tmp_path / "mine.toml"
+    f.write_text('schema = 1\n[limit.meg2_mueg]\nvalue = 3.0e-13\n')
+    p = Params.default()
+    a = float(djax.likelihood_terms(p, "paper")["meg2_mueg"])
+    b = float(djax.likelihood_terms(p, "paper", registry=str(f))["meg2_mueg"])
+    assert math.isclose(b, a / 2, rel_tol=1e-12)
+
+
+def test_unknown_include_id_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown term id"):
+        djax.likelihood_terms(Params.default(), "paper", include=("not_a_limit",))
+
+
+def test_numpyro_model_density_matches_likelihood():
+    from numpyro.infer.util import log_density
+    from numpyro.handlers import substitute
+
+    model = numpyro_model("paper")
+    priors = resolve_priors()
+    p = Params.default()
+    vals = {"M_F": 1000.0, "m_S1": 400.0, "m_S2": 700.0, "theta": math.pi / 4, "y_e": 4e-4, "y_mu": 8e-4,
+            "y_tau": 0.0, "yp_e": 8e-4, "yp_mu": -4e-4, "yp_tau": 0.0, "g_D": 0.3, "m_Aprime": 0.05, "epsilon": 1e-5}
+    latent = {}
+    logprior = 0.0
+    for pr in priors:
+        lo, hi = pr.latent_bounds()
+        x = vals[pr.name]
+        u = {"uniform": x, "log_uniform": math.log(x) if x > 0 else None,
+             "signed_log_uniform": math.asinh(x / pr.scale)}[pr.type]
+        latent[pr.name if pr.type == "uniform" else f"{pr.name}__u"] = jnp.asarray(u)
+        logprior -= math.log(hi - lo)
+    ld, trace = log_density(substitute(model, latent), (), {}, {})
+    ll = float(djax.log_likelihood(p, "paper"))
+    assert math.isclose(float(ld), ll + logprior, rel_tol=1e-10, abs_tol=1e-10)
+    assert "lnL_meg2_mueg" in trace and "br_mu_e_gamma" in trace and "borexino_mu_equiv_muB" in trace
+
+
+def test_default_priors_cover_the_physics_box():
+    assert DEFAULT_PRIORS["M_F"].latent_bounds() == (math.log(100.0), math.log(1e4))
+    y = DEFAULT_PRIORS["y_e"]
+    assert math.isclose(float(y.from_unit(1.0)), math.sqrt(4 * math.pi), rel_tol=1e-12)
+    assert math.isclose(float(y.from_unit(0.5)), 0.0, abs_tol=1e-20)
+    with pytest.raises(ValueError, match="priors.m_S3: unknown parameter"):
+        resolve_priors({"m_S3": ("uniform", 0, 1)})

@@ -10,6 +10,7 @@ def enable_x64() -> None:
 
 
 def x64_enabled() -> bool:
+    """True when JAX runs with 64-bit floats (``jax_enable_x64``)."""
     return bool(jax.config.read("jax_enable_x64"))
 
 

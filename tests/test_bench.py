@@ -122,3 +122,25 @@ def test_unknown_suite_is_refused(tmp_path):
 
     with pytest.raises(ValueError, match="unknown benchmark suite"):
         run_bench(quick=True, out_dir=tmp_path, suites=["nope"])
+
+
+@pytest.mark.slow
+def test_djax_bench_quick_cli_writes_every_suite(tmp_path):
+    """`djax bench --quick` as CI runs it (a fresh process, x64 enabled by the CLI after import): all four
+    suites complete and write JSON with the machine description. Runtime is reported, never asserted."""
+    import json
+    import subprocess
+    import sys
+    import time
+
+    t0 = time.perf_counter()
+    out = subprocess.run([sys.executable, "-m", "djax.cli", "bench", "--quick", "--out", str(tmp_path)],
+                         capture_output=True, text=True, timeout=1800,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert out.returncode == 0, out.stderr[-3000:]
+    for suite in ("throughput", "peers", "sampling", "scaling"):
+        files = list(tmp_path.glob(f"{suite}-*.json"))
+        assert files, suite
+        meta = json.loads(files[0].read_text())
+        assert "jax" in json.dumps(meta)
+    print(f"djax bench --quick: {time.perf_counter() - t0:.0f} s")

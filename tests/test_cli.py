@@ -151,8 +151,8 @@ def test_scan_interrupt_resume_and_plot(tmp_path, capsys, monkeypatch):
     assert main(["plot", str(tmp_path / "nowhere")]) == 2
 
 
-def test_bench(capsys, monkeypatch):
-    monkeypatch.setattr(inference, "build_point_fn", toy_build_point_fn, raising=False)
-    assert main(["bench", "--n-points", "2048", "--chunk-size", "512"]) == 0
-    out = capsys.readouterr().out
-    assert "points_per_s" in out and "devices" in out
+def test_bench_rejects_unknown_suite(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["bench", "--quick", "--suite", "no_such_suite"])
+    assert exc.value.code == 2
+    assert "no_such_suite" in capsys.readouterr().err

@@ -149,7 +149,7 @@ def test_cli_optimize_writes_profile_and_hierarchy(tmp_path):
     assert main(["optimize", str(run), "--out", str(out)]) == 0
     best = json.loads((out / "best_fit.json").read_text())
     assert set(best["terms"]) == {"meg2_mueg", "borexino_mueff", "na64_2023", "babar2017"}
-    assert best["neg_log_likelihood"] < 1e-6  # the data prefer no signal: zero-signal ln L = 0
+    assert 0 <= best["neg_log_likelihood"] < 1e-3  # the data prefer no signal: zero-signal ln L = 0
     rows = (out / "profile.csv").read_text().strip().splitlines()
     assert rows[0].startswith("m_Aprime_GeV,borexino_mu_equiv_max_muB") and len(rows) == 3
     assert "log10(lim/max)" in (out / "hierarchy.txt").read_text()

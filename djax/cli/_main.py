@@ -6,7 +6,7 @@
     djax optimize [RUNFILE] [opts]  multi-start fits and profile likelihoods
     djax scan [RUNFILE] [opts]      streamed, sharded, resumable scan of the prior box
     djax plot RUN_DIR               plots of a finished (or interrupted) run
-    djax bench [RUNFILE]            throughput of the point function on this machine's devices
+    djax bench [--quick] [--suite S] benchmarks (throughput, peers, sampling, scaling) -> benchmarks/results
 
     opts: --out DIR  --resume  --overwrite  --set KEY=VALUE (repeatable, e.g. --set sample.num_chains=2)
 

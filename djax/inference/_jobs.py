@@ -64,10 +64,12 @@ def spec_from_config(config) -> TermSpec:
 
 
 def priors_from_config(config) -> tuple[PriorSpec, ...]:
+    """Resolved priors (all 13 parameters) of a run file, honouring ``model.dark_coupling``."""
     return resolve_priors(config.priors, dark_coupling=config.model.dark_coupling)
 
 
 def model_from_config(config, spec: TermSpec | None = None):
+    """The NumPyro model a run file describes (priors, likelihood preset and model options)."""
     spec = spec_from_config(config) if spec is None else spec
     return make_model(spec, priors_from_config(config), Q_F=config.model.Q_F, br_inv=config.model.br_invisible)
 
@@ -306,7 +308,10 @@ def upper_bound_profile(config, *, spec=None, priors=None, grid=None, n_starts=N
     Q_F, br_inv = config.model.Q_F, config.model.br_invisible
     n_starts = n_starts or pr.n_starts
     key = jax.random.PRNGKey(config.run.seed + 1)
-    x0s = jax.random.normal(key, (n_starts, len(free))) * 1.5
+    # starts: masses, angles, couplings spread over their boxes; Yukawas near the centre of their signed-log
+    # latent (|y| << any bound), so every start begins feasible for the cLFV terms and climbs towards the bound
+    spread = np.array([0.3 if p.type == "signed_log_uniform" else 1.5 for p in free])
+    x0s = jax.random.normal(key, (n_starts, len(free))) * spread
     experiments = ("borexino", "xenonnt")
 
     def objective(z, th):

@@ -85,7 +85,9 @@ DEFAULT_PRIORS: Mapping[str, PriorSpec] = {
        for n in ("y_e", "y_mu", "y_tau", "yp_e", "yp_mu", "yp_tau")},
     "g_D": PriorSpec("g_D", "uniform", 0.0, SQRT_4PI),
     "alpha_D": PriorSpec("alpha_D", "log_uniform", 1.0e-6, 1.0),
-    "m_Aprime": PriorSpec("m_Aprime", "log_uniform", 1.0e-3, 8.0),
+    # the common mass range of the NA64 2023 (from 1.055 MeV) and BaBar 2017 (to 7.9999 GeV) curves: outside a
+    # curve its term vanishes, and such a cliff inside the box traps NUTS chains (PHYSICS.md box: 1 MeV - 8 GeV)
+    "m_Aprime": PriorSpec("m_Aprime", "log_uniform", 1.06e-3, 7.99),
     "epsilon": PriorSpec("epsilon", "log_uniform", 1.0e-7, 1.0e-2),
 }
 

@@ -68,7 +68,7 @@ DEFAULT_PRIORS: Mapping[str, tuple[str, float, float]] = MappingProxyType({
     "yp_tau": ("signed_log_uniform", -_SQRT_4PI, _SQRT_4PI),
     "g_D": ("uniform", 0.0, _SQRT_4PI),
     "alpha_D": ("log_uniform", 1.0e-6, 1.0),
-    "m_Aprime": ("log_uniform", 1.0e-3, 8.0),
+    "m_Aprime": ("log_uniform", 1.06e-3, 7.99),  # NA64 2023 + BaBar 2017 common range
     "epsilon": ("log_uniform", 1.0e-7, 1.0e-2),
 })
 #: Parameters that must stay strictly positive (masses) or non-negative (g_D, alpha_D, epsilon).
@@ -159,8 +159,8 @@ class SampleSection:
 class ProfileSection:
     enabled: bool = True
     parameter: str = "m_Aprime"
-    low: float = 1.0e-3
-    high: float = 8.0
+    low: float = 1.06e-3
+    high: float = 7.99
     n_points: int = 24
     scale: str = "log"
     n_starts: int = 8

@@ -8,7 +8,7 @@ limit, see ``djax.io.load_curve``); nothing here reads files. Interpolation is l
     eps_90(m)     = +inf                                      otherwise (the curve says nothing there)
 
 Outside a curve's mass range a term contributes ln L = 0 and the combined envelope ignores that curve.
-All functions are jit/vmap/grad safe: masked branches are fed finite placeholders (double-``where``),
+All functions are jit/vmap/grad safe: masked branches are fed finite filler values (double-``where``),
 so values and gradients are never NaN, also at m <= 0, at the range edges and at epsilon = 0.
 
 Tables of different lengths are stacked by :func:`stack_tables`, which pads ``log_m`` with strictly
@@ -119,7 +119,7 @@ def in_range(m, table: CurveTable):
 def log_eps90(m, table: CurveTable):
     """``(log eps_90(m), inside)``: log-log interpolation and the in-range mask.
 
-    Outside the range the first output is a finite placeholder (the end value), so downstream
+    Outside the range the first output is a finite filler (the end value), so downstream
     gradients stay finite; always combine it with ``inside``.
     """
     lm, _ = _safe_log_m(m)
@@ -170,7 +170,7 @@ def curve_yield_ratio(eps, m, table: CurveTable, power=2.0, br_inv=1.0):
     drawn for BR_inv = 1 is matched at x = 1. Returns 0 outside the curve's mass range.
     """
     le, inside = log_eps90(m, table)
-    lim = jnp.exp(le)  # finite and > 0 everywhere (placeholder outside)
+    lim = jnp.exp(le)  # finite and > 0 everywhere (filler outside)
     r = br_inv * yield_ratio(eps, lim, power)
     return jnp.where(inside, r, 0.0)
 

@@ -151,10 +151,10 @@ class ScalarTerms(NamedTuple):
       form: int codes (POISSON_ZERO_COUNT, HALF_GAUSSIAN, GAUSSIAN, COUNTING).
       value: x_90 of the limited quantity (upper limits), mean (Gaussian), or the single-event
         sensitivity (counting: the value of the quantity that gives one signal event).
-      sigma: Gaussian 1-sigma (1.0 placeholder for other forms).
-      cl: confidence level fraction (0.9 placeholder for forms without one).
+      sigma: Gaussian 1-sigma (1.0 filler for other forms).
+      cl: confidence level fraction (0.9 filler for forms without one).
       power: yield power (see :func:`yield_ratio`).
-      n_obs, background: counting-form inputs (0 and 1 placeholders otherwise).
+      n_obs, background: counting-form inputs (0 and 1 fillers otherwise).
     """
 
     form: jax.Array

@@ -13,6 +13,7 @@ _SOLAR = DIRECT_DETECTION_OBSERVABLES
 
 
 def needs_solar(spec: TermSpec) -> bool:
+    """True when a term needs the solar-neutrino observables (Borexino, XENONnT, red giants)."""
     return any(o in _SOLAR for o in spec.observables)
 
 

@@ -19,12 +19,13 @@ from __future__ import annotations
 import math
 
 import jax.numpy as jnp
+import numpy as np
 
 from .. import constants as C
 from .. import loops
 from ..model import Params
 
-_M_L = jnp.array(C.M_LEPTONS)
+_M_L = np.array(C.M_LEPTONS, dtype=np.float64)  # numpy: a jnp constant made at import would be float32
 _LOOP = 1.0 / (16.0 * math.pi**2)
 
 

@@ -37,7 +37,7 @@ def _raw(rows):
 
 # -------------------------------------------------------------------------------- parsing
 def test_shared_and_packaged_data_identical():
-    shared = Path("/work/shared/data/limits")
+    shared = Path(__file__).resolve().parents[2] / "shared" / "data" / "limits"  # ../shared beside the checkout
     if not shared.exists():
         pytest.skip("shared data folder not present")
     for p in shared.glob("*.csv"):

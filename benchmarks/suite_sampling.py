@@ -1,6 +1,6 @@
 """``sampling``: NUTS (djax's ``run_nuts`` on the NumPyro "paper" model) against emcee on the same posterior.
 
-Both samplers use the same log density: numpyro's potential of ``numpyro_model("paper")`` in the unconstrained
+Both samplers use the same log density: numpyro's potential of the default run file's model ("paper") in the unconstrained
 space (``numpyro.infer.util.initialize_model``). emcee gets a vectorised log-probability (the jitted, vmapped
 -potential over the walkers). Compilation is excluded for both: NUTS is run once to compile and then again
 (another seed, the compiled segment function is reused by ``run_nuts``'s cache); its wall time is the second run's
@@ -39,12 +39,17 @@ def _diagnostics(posterior: dict) -> dict:
 
 
 def run_nuts_bench(cfg: dict, seed: int) -> dict:
-    from djax.inference._model import numpyro_model
+    from numpyro.infer import init_to_uniform
+
+    from djax.inference import load_config, model_from_config
     from djax.inference._sample import run_nuts
 
-    model = numpyro_model("paper")
+    # the posterior and sampler settings of `djax sample` (the embedded default run file)
+    config = load_config()
+    model = model_from_config(config)
     kw = dict(num_warmup=cfg["nuts_warmup"], num_samples=cfg["nuts_samples"], num_chains=cfg["nuts_chains"],
-              max_tree_depth=cfg["max_tree_depth"], progress=False)
+              max_tree_depth=cfg["max_tree_depth"], progress=False, target_accept=config.sample.target_accept,
+              init_strategy=init_to_uniform(radius=0.5))
     t = time.perf_counter()
     run_nuts(model, seed=seed, **kw)  # compiles (excluded)
     compile_run_s = time.perf_counter() - t
@@ -72,12 +77,15 @@ def run_emcee_bench(cfg: dict, seed: int) -> dict:
     from jax.flatten_util import ravel_pytree
     from numpyro.infer.util import initialize_model
 
-    from djax.inference._model import numpyro_model
+    from numpyro.infer import init_to_uniform
 
-    model = numpyro_model("paper")
+    from djax.inference import load_config, model_from_config
+
+    model = model_from_config(load_config())  # the same posterior as the NUTS run
     nw = cfg["emcee_walkers"]
     keys = jax.random.split(jax.random.PRNGKey(seed), nw)
-    info = initialize_model(keys, model)  # init_to_uniform in the unconstrained space, one per walker
+    # the same initialisation as NUTS: uniform in (-0.5, 0.5) in the unconstrained space, one per walker
+    info = initialize_model(keys, model, init_strategy=init_to_uniform(radius=0.5))
     z0 = info.param_info.z
     names = sorted(z0)
     one = {k: z0[k][0] for k in names}

@@ -9,19 +9,21 @@ Public API (stable names; see docs/DESIGN.md for the architecture)::
     djax.likelihood_terms(p, "paper")           # {term id: ln L}; presets "paper", "full", "future"
     djax.log_likelihood(p, "full")              # joint ln L
     model = djax.numpyro_model("paper")         # NumPyro model for NUTS
-    djax.sample(config), djax.optimize(config), djax.scan(config)   # the CLI's jobs, from Python
+    djax.sample(config), djax.optimize(config), djax.scan(config)   # the CLI's jobs (djax.jobs), from Python
+    djax.check(config)                          # validate a run file as a job would
 """
-from . import constants, dipoles, loops, model
-from ._api import likelihood_terms, log_likelihood, resolve_terms
-from ._x64 import enable_x64, x64_enabled
-from .inference import numpyro_model, optimize, sample, scan
-from .model import Params, check_params
-from .observables import SCALAR_OBSERVABLES, observables
+__version__ = "0.2.0"
 
-__version__ = "0.1.0"
+from . import constants, dipoles, errors, loops, model, precision  # noqa: E402
+from ._api import likelihood_terms, log_likelihood, numpyro_model, resolve_terms  # noqa: E402
+from .jobs import check, optimize, sample, scan  # noqa: E402
+from .model import Params, check_params  # noqa: E402
+from .observables import SCALAR_OBSERVABLES, observables  # noqa: E402
+from .precision import enable_x64, x64_enabled  # noqa: E402
+
 
 __all__ = [
     "Params", "check_params", "observables", "SCALAR_OBSERVABLES", "likelihood_terms", "log_likelihood",
-    "resolve_terms", "numpyro_model", "sample", "optimize", "scan", "enable_x64", "x64_enabled",
-    "constants", "loops", "dipoles", "model", "__version__",
+    "resolve_terms", "numpyro_model", "sample", "optimize", "scan", "check", "enable_x64", "x64_enabled",
+    "constants", "loops", "dipoles", "model", "errors", "precision", "__version__",
 ]

@@ -1,32 +1,30 @@
-"""Convenience API joining the edge (limit registry, files) to the pure likelihood core.
+"""Convenience API joining the limit registry (files, :mod:`djax.io`) to the pure likelihood core.
 
 ``djax.likelihood_terms(p, preset)`` resolves the preset through the packaged registry once (cached), then
-evaluates the pure terms. Pass ``spec=`` (a TermSpec from :func:`resolve_terms`) inside your own jitted code
-to skip the resolution entirely.
+evaluates the pure terms. Pass a TermSpec from :func:`resolve_terms` inside your own jitted code to skip the
+resolution entirely.
 """
 from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import Any
 
-from .likelihood import TermSpec, evaluate_log_likelihood, evaluate_terms, preset_ids
+from .inference import DEFAULT_DERIVED, make_model
+from .io import resolve_likelihood
+from .likelihood import TermSpec, evaluate_log_likelihood, evaluate_terms
+from .model import resolve_priors
 
 
 @functools.lru_cache(maxsize=32)
 def _cached_spec(preset, alpha_e, edm, include, exclude, registry_path, mtime):
-    from .io import compile_terms, load_registry
-
-    reg = load_registry(registry_path) if registry_path else load_registry()
-    ids = preset_ids(preset, alpha_e=alpha_e, edm=edm, include=include, exclude=exclude)
-    missing = [i for i in ids if i not in reg]
-    if missing:
-        raise ValueError(f"likelihood: unknown term id(s) {missing}; known ids: {list(reg.ids)}")
-    return compile_terms(reg, ids)
+    return resolve_likelihood(preset=preset, alpha_e=alpha_e, edm=edm, include=include, exclude=exclude,
+                              registry=registry_path or None)[2]
 
 
 def resolve_terms(preset: str | TermSpec = "paper", *, registry=None, include=(), exclude=(),
                   alpha_e: str = "Rb", edm: str = "JILA2023") -> TermSpec:
-    """Compile a preset (plus ``include``/``exclude`` ids) into a :class:`TermSpec`.
+    """Compile a preset (plus ``include``/``exclude`` ids) into a :class:`djax.likelihood.TermSpec`.
 
     ``registry``: None (packaged), a path to a user TOML file that extends/overrides the packaged registry,
     or a ``djax.io.Registry`` object.
@@ -38,10 +36,8 @@ def resolve_terms(preset: str | TermSpec = "paper", *, registry=None, include=()
         path = str(registry) if registry else ""
         mtime = Path(path).stat().st_mtime_ns if path else 0
         return _cached_spec(preset, alpha_e, edm, include, exclude, path, mtime)
-    from .io import compile_terms
-
-    ids = preset_ids(preset, alpha_e=alpha_e, edm=edm, include=include, exclude=exclude)
-    return compile_terms(registry, ids)
+    return resolve_likelihood(preset=preset, alpha_e=alpha_e, edm=edm, include=include, exclude=exclude,
+                              registry=registry)[2]
 
 
 def likelihood_terms(p, preset: str | TermSpec = "paper", *, br_inv=1.0, **kw) -> dict:
@@ -50,5 +46,23 @@ def likelihood_terms(p, preset: str | TermSpec = "paper", *, br_inv=1.0, **kw) -
 
 
 def log_likelihood(p, preset: str | TermSpec = "paper", *, br_inv=1.0, **kw):
-    """Joint ln L = Σ_terms ln L_i (perturbativity is a prior boundary, not a term)."""
+    """Joint ln L = sum of the terms' ln L (perturbativity is a prior boundary, not a term)."""
     return evaluate_log_likelihood(p, resolve_terms(preset, **kw), br_inv=br_inv)
+
+
+def numpyro_model(preset: str | TermSpec = "paper", priors: Any = None, *, registry=None, include=(), exclude=(),
+                  alpha_e: str = "Rb", edm: str = "JILA2023", Q_F: float = 1.0, br_inv: float = 1.0,
+                  derived=DEFAULT_DERIVED, record_terms: bool = True):
+    """The dark-sector NumPyro model for a likelihood ``preset`` and ``priors``.
+
+    Default priors: the box of the parameter schema (``djax.model.DEFAULT_PRIORS``; ``djax check`` prints it),
+    all 13 parameters free. Deterministic sites: the physical parameters, ``lnL_<term>`` for every term and the
+    ``derived`` observables. Usage::
+
+        model = djax.numpyro_model("paper")
+        mcmc = numpyro.infer.MCMC(numpyro.infer.NUTS(model), num_warmup=500, num_samples=500)
+        mcmc.run(jax.random.PRNGKey(0))
+    """
+    spec = resolve_terms(preset, registry=registry, include=include, exclude=exclude, alpha_e=alpha_e, edm=edm)
+    return make_model(spec, resolve_priors(priors), Q_F=Q_F, br_inv=br_inv, derived=derived,
+                      record_terms=record_terms)

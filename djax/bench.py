@@ -38,7 +38,7 @@ def run_bench(quick: bool = False, out_dir=None, suites: Sequence[str] | None = 
     Returns:
       ``{suite: result dict}`` (figures, metadata, markdown, file paths).
     """
-    from ._x64 import enable_x64
+    from .precision import enable_x64
 
     enable_x64()
     return _benchmarks_package().run_bench(quick=quick, out_dir=out_dir, suites=suites)

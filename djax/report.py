@@ -28,7 +28,7 @@ def _fmt(x) -> str:
 
 def benchmark_table(params=None) -> str:
     """Observables of ``params`` (default: ``Params.default()``) as an aligned text table."""
-    from . import _x64
+    from . import precision as _x64
     from .model import Params, check_params
     from .observables import observables
 

@@ -8,7 +8,9 @@ import pytest
 
 import djax
 from djax import Params
-from djax.inference import DEFAULT_PRIORS, cl_thresholds, numpyro_model, resolve_priors
+from djax import numpyro_model
+from djax.likelihood import cl_thresholds
+from djax.model import DEFAULT_PRIORS, SchemaError, resolve_priors
 from djax.likelihood import PRESETS, is_direct, preset_ids
 
 
@@ -115,8 +117,7 @@ def test_numpyro_model_density_matches_likelihood():
     for pr in priors:
         lo, hi = pr.latent_bounds()
         x = vals[pr.name]
-        u = {"uniform": x, "log_uniform": math.log(x) if x > 0 else None,
-             "signed_log_uniform": math.asinh(x / pr.scale)}[pr.type]
+        u = float(pr.to_latent(float(x)))
         latent[pr.name if pr.type == "uniform" else f"{pr.name}__u"] = jnp.asarray(u)
         logprior -= math.log(hi - lo)
     ld, trace = log_density(substitute(model, latent), (), {}, {})

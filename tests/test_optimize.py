@@ -6,7 +6,7 @@ import numpyro
 import numpyro.distributions as dist
 import pytest
 
-from djax.inference._optimize import best_fit, best_fit_model, maximize_subject_to, profile
+from djax.inference import best_fit, best_fit_model, maximize_subject_to, profile
 
 
 def test_best_fit_shifted_rosenbrock():

@@ -13,15 +13,23 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+from djax.errors import DjaxError  # noqa: E402
+from djax.io import (  # noqa: E402
+    read_profile_csv,
+    resolved_toml,
+    validate_run,
+    write_best_fit,
+    write_datatree,
+    write_limits,
+    write_profile_csv,
+)
 from djax.plotting import (  # noqa: E402
-    PROFILE_COLUMNS,
     PlotInputError,
     corner_plot,
     epsilon_mass_plane,
     hierarchy_plot,
     observable_posteriors,
     plot_run,
-    read_profile_csv,
     run_job,
     save_figure,
     trace_plot,
@@ -34,19 +42,12 @@ SQRT4PI = math.sqrt(4 * math.pi)
 # synthetic run folders (same layout as the sample / optimize / scan jobs write)
 
 
-def _run_toml(job: str, priors: dict | None = None, plot_format: str = "pdf") -> str:
-    lines = ["schema = 1", "[run]", f'name = "synthetic_{job}"', "seed = 0", f'job = "{job}"',
-             "[output]", f'plot_format = "{plot_format}"']
-    for name, p in (priors or {}).items():
-        lines.append(f"[priors.{name}]")
-        lines += [f"{k} = {json.dumps(v)}" for k, v in p.items()]
-    return "\n".join(lines) + "\n"
-
-
 def _write_common(folder: Path, job: str, priors: dict | None = None, plot_format: str = "pdf") -> None:
+    """The resolved run file, written by the same writer as a job's."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "run.toml").write_text(_run_toml(job, priors, plot_format), encoding="utf-8")
-    (folder / "metadata.json").write_text(json.dumps({"status": "done", "job": job}), encoding="utf-8")
+    cfg = validate_run({"schema": 1, "run": {"name": f"synthetic_{job}", "job": job},
+                        "output": {"plot_format": plot_format}, "priors": dict(priors or {})})
+    (folder / "run.toml").write_text(resolved_toml(cfg), encoding="utf-8")
 
 
 DEFAULT_PRIORS = {
@@ -103,8 +104,6 @@ def synthetic_posterior(n_chains=2, n_draws=200, params=("M_F", "m_S1", "m_Aprim
 def make_sample_run(folder: Path, **kw) -> Path:
     from arviz_base import from_dict
 
-    from djax.inference._arviz import write_datatree
-
     _write_common(folder, "sample", DEFAULT_PRIORS)
     post, stats = synthetic_posterior(**kw)
     write_datatree(from_dict({"posterior": post, "sample_stats": stats}), folder / "posterior.nc")
@@ -119,7 +118,7 @@ def synthetic_profile(n=12, seed=1):
     feas_b = np.ones(n, bool)
     feas_b[-1] = False
     bx[-1] = np.nan
-    return {"m_Aprime_GeV": m, "borexino_mu_equiv_max_muB": bx, "xenonnt_mu_equiv_max_muB": xe,
+    return {"parameter": "m_Aprime", "values": m, "borexino": bx, "xenonnt": xe,
             "feasible_borexino": feas_b, "feasible_xenonnt": np.ones(n, bool)}
 
 
@@ -127,31 +126,36 @@ LIMITS = {"borexino_mu_limit_muB": 2.8e-11, "xenonnt_mu_limit_muB": 6.3e-12}
 
 
 def make_optimize_run(folder: Path, best_fit=True, plot_format="pdf") -> Path:
+    """An optimize run folder written by the optimize job's writers (djax.io)."""
     _write_common(folder, "optimize", DEFAULT_PRIORS, plot_format)
     prof = synthetic_profile()
-    rows = [",".join(PROFILE_COLUMNS)]
-    for i in range(prof["m_Aprime_GeV"].size):
-        rows.append(",".join(repr(bool(prof[c][i])) if c.startswith("feasible") else
-                             ("nan" if not np.isfinite(prof[c][i]) else repr(float(prof[c][i])))
-                             for c in PROFILE_COLUMNS))
-    (folder / "profile.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
-    (folder / "limits.json").write_text(json.dumps(LIMITS), encoding="utf-8")
+    rows = [{"value": float(prof["values"][i]), "borexino": float(prof["borexino"][i]),
+             "xenonnt": float(prof["xenonnt"][i]), "feasible_borexino": bool(prof["feasible_borexino"][i]),
+             "feasible_xenonnt": bool(prof["feasible_xenonnt"][i])} for i in range(prof["values"].size)]
+    write_profile_csv(folder / "profile.csv", "m_Aprime", rows, comments=("synthetic",))
+    write_limits(folder / "limits.json", LIMITS)
     if best_fit:
-        (folder / "best_fit.json").write_text(json.dumps(
-            {"loglike": -1.2, "params": {"m_Aprime": 0.05, "epsilon": 3e-5, "M_F": 800.0}}), encoding="utf-8")
+        write_best_fit(folder / "best_fit.json", {"neg_log_likelihood": 1.2,
+                                                  "parameters": {"m_Aprime": 0.05, "epsilon": 3e-5, "M_F": 800.0}})
     return folder
 
 
 def make_scan_run(folder: Path) -> Path:
-    from djax.inference._scan import SUMMARY_FILE
+    """A scan run folder written by the scan store (a toy point function over m_A' and epsilon)."""
+    import jax.numpy as jnp
+
+    from djax.inference import run_scan
+    from djax.io import ScanStore
 
     _write_common(folder, "scan")
-    xe, ye = np.logspace(-3, 1, 6), np.logspace(-7, -2, 5)
-    tot = np.full((5, 4), 10)
-    alw = np.arange(20).reshape(5, 4) % 7
-    (folder / SUMMARY_FILE).write_text(json.dumps({"maps": {"m_Aprime__epsilon": {
-        "x": "m_Aprime", "y": "epsilon", "x_edges": xe.tolist(), "y_edges": ye.tolist(),
-        "total": tot.tolist(), "allowed": alw.tolist()}}}), encoding="utf-8")
+
+    def toy(p):
+        ll = -0.5 * ((jnp.log10(p["epsilon"]) + 4.0) / 0.5) ** 2
+        return {"loglike": ll, "allowed": ll > -2.0}
+
+    run_scan(toy, {"m_Aprime": ("log_uniform", 1e-3, 10.0), "epsilon": ("log_uniform", 1e-7, 1e-2)},
+             n_points=400, method="sobol", chunk_size=200, store=ScanStore(folder),
+             projections=[("m_Aprime", "epsilon")], bins=6, progress=False)
     return folder
 
 
@@ -215,6 +219,7 @@ def test_plot_run_scan(tmp_path):
     written = plot_run(d)
     _check_files(written)
     assert {p.name for p in written} == {"scan_m_Aprime__epsilon.png", "scan_m_Aprime__epsilon.pdf"}
+    assert run_job(d) == "scan"
 
 
 def test_cli_plot(tmp_path, capsys):
@@ -241,11 +246,11 @@ def test_cli_plot_missing_file(tmp_path, capsys):
 def test_missing_inputs_are_named(tmp_path):
     d = make_optimize_run(tmp_path / "opt")
     (d / "profile.csv").unlink()
-    with pytest.raises(PlotInputError, match="profile.csv"):
+    with pytest.raises(DjaxError, match="profile.csv"):
         plot_run(d)
     s = tmp_path / "s"
     _write_common(s, "sample")
-    with pytest.raises(PlotInputError, match="posterior.nc"):
+    with pytest.raises(DjaxError, match="posterior.nc"):
         plot_run(s)
     e = tmp_path / "empty"
     e.mkdir()
@@ -264,11 +269,32 @@ def test_run_job_guess_without_run_toml(tmp_path):
 def test_profile_csv_errors(tmp_path):
     p = tmp_path / "profile.csv"
     p.write_text("m_Aprime_GeV,borexino_mu_equiv_max_muB\n0.1,1e-14\n")
-    with pytest.raises(PlotInputError, match="xenonnt_mu_equiv_max_muB"):
+    with pytest.raises(DjaxError, match="header"):
         read_profile_csv(p)
-    p.write_text(",".join(PROFILE_COLUMNS) + "\n0.1,1e-14,2e-14,maybe,True\n")
-    with pytest.raises(PlotInputError, match="feasible_borexino"):
+    p.write_text("m_Aprime_GeV,borexino_mu_equiv_max_muB,xenonnt_mu_equiv_max_muB,feasible_borexino,"
+                 "feasible_xenonnt\n0.1,1e-14,2e-14,maybe,True\n")
+    with pytest.raises(DjaxError, match="profile.csv:2: feasible"):
         read_profile_csv(p)
+
+
+def test_profile_column_names_the_profiled_parameter(tmp_path):
+    rows = [{"value": 1e-5, "borexino": 1e-20, "xenonnt": 2e-20, "feasible_borexino": True,
+             "feasible_xenonnt": True}]
+    write_profile_csv(tmp_path / "p.csv", "epsilon", rows)
+    got = read_profile_csv(tmp_path / "p.csv")
+    assert got["column"] == "epsilon_1" and got["parameter"] == "epsilon" and got["values"][0] == 1e-5
+    write_profile_csv(tmp_path / "q.csv", "M_F", rows)
+    assert read_profile_csv(tmp_path / "q.csv")["column"] == "M_F_GeV"
+
+
+def test_best_fit_of_an_optimize_run_is_drawn(tmp_path):
+    from djax.plotting import best_fit_point
+
+    d = make_optimize_run(tmp_path / "opt")
+    assert best_fit_point(d) == {"m_Aprime": 0.05, "epsilon": 3e-5}
+    fig = epsilon_mass_plane(None, best_fit=best_fit_point(d))
+    assert "best fit" in fig.axes[0].get_legend_handles_labels()[1]
+    assert best_fit_point(make_optimize_run(tmp_path / "nobest", best_fit=False)) is None
 
 
 # ------------------------------------------------------------------------------------------------
@@ -346,7 +372,7 @@ def test_hierarchy_plot_ratio_panel():
               and ln.get_linestyle() == "--"]
     assert sorted(ln.get_ydata()[0] for ln in hlines) == sorted(LIMITS.values())
     ratio_b = [ln for ln in axr.get_lines() if ln.get_label() == "Borexino"][0]
-    expect = np.log10(2.8e-11 / prof["borexino_mu_equiv_max_muB"])
+    expect = np.log10(2.8e-11 / prof["borexino"])
     got = np.asarray(ratio_b.get_ydata(), float)
     assert np.isnan(got[-1])  # infeasible grid point left out
     np.testing.assert_allclose(got[:-1], expect[:-1], rtol=1e-12)
@@ -381,7 +407,8 @@ def test_save_figure_atomic(tmp_path):
 
 
 def test_transforms_follow_the_run_file_priors():
-    from djax.plotting._plots import LOG_PARAMETERS, _transforms_from_priors
+    from djax.plotting import LOG_PARAMETERS
+    from djax.plotting._style import _transforms_from_priors
 
     assert _transforms_from_priors(None) == (LOG_PARAMETERS, {})
     logs, scales = _transforms_from_priors(DEFAULT_PRIORS)

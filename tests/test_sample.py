@@ -9,8 +9,9 @@ import numpyro
 import numpyro.distributions as dist
 import pytest
 
-from djax.inference._arviz import read_datatree, summarize, to_datatree, write_datatree
-from djax.inference._sample import SamplingInterrupted, log_density_model, run_nuts
+from djax.errors import CheckpointError
+from djax.inference import SamplingInterrupted, log_density_model, run_nuts, summarize, to_datatree
+from djax.io import NutsCheckpoint, read_datatree, write_datatree
 
 MU = np.array([1.0, -2.0])
 SD = np.array([1.0, 2.0])
@@ -82,7 +83,7 @@ def test_hierarchical_toy_recovered():
     r = run_nuts(
         hier_model, {"y": jnp.asarray(Y), "sigma": jnp.asarray(SIG)},
         num_warmup=300, num_samples=400, num_chains=2, seed=3, progress=False,
-        checkpoint_every=100,
+        segment=100,
     )
     mean, sd = hier_exact()
     draws = np.concatenate([r.samples["mu"][..., None], r.samples["theta"]], axis=-1).reshape(-1, 4)
@@ -104,10 +105,9 @@ GAUSS_MODEL = log_density_model(gauss_log_density, 2)
 
 
 def _small(tmp, **kw):
-    args = dict(num_warmup=40, num_samples=60, num_chains=2, seed=7, progress=False,
-                checkpoint_every=20)
+    args = dict(num_warmup=40, num_samples=60, num_chains=2, seed=7, progress=False, segment=20)
     args.update(kw)
-    return run_nuts(GAUSS_MODEL, checkpoint_dir=tmp, **args)
+    return run_nuts(GAUSS_MODEL, store=None if tmp is None else NutsCheckpoint(tmp), **args)
 
 
 def _assert_same(a, b):
@@ -135,22 +135,30 @@ def test_checkpoint_resume_bit_for_bit(tmp_path):
         _small(d, on_segment=hook)
     assert e1.value.warmup_done == 20 and e1.value.draws_done == 0
     with pytest.raises(SamplingInterrupted) as e2:
-        _small(d, on_segment=hook, resume=True)
+        _small(d, on_segment=hook)
     assert e2.value.warmup_done == 40 and e2.value.draws_done == 40
     man = json.load(open(os.path.join(d, "manifest.json")))
-    assert man["draws_done"] == 40 and len(man["segments"]) == 2
-    resumed = _small(d, on_segment=hook, resume=True)
+    assert man["progress"]["draws_done"] == 40 and len(man["segments"]) == 2
+    resumed = _small(d, on_segment=hook)
     _assert_same(ref, resumed)
     # resuming a finished run just reloads it; extending num_samples continues the chain
-    _assert_same(ref, _small(d, resume=True))
-    longer = _small(d, resume=True, num_samples=80)
+    _assert_same(ref, _small(d))
+    longer = _small(d, num_samples=80)
     np.testing.assert_array_equal(longer.samples["x"][:, :60], ref.samples["x"])
     assert longer.samples["x"].shape == (2, 80, 2)
-    # misuse is refused
-    with pytest.raises(FileExistsError):
-        _small(d)
-    with pytest.raises(ValueError, match="settings differ"):
-        _small(d, resume=True, seed=8)
+
+
+def test_corrupt_checkpoint_is_refused(tmp_path):
+    d = tmp_path / "ck"
+    _small(str(d), num_samples=20)
+    man = json.loads((d / "manifest.json").read_text())
+    state = d / man["state"]["file"]
+    state.write_bytes(state.read_bytes()[:-7] + b"garbage")
+    with pytest.raises(CheckpointError, match="checksum mismatch"):
+        _small(str(d), num_samples=20)
+    (d / "manifest.json").write_text("{ not json")
+    with pytest.raises(CheckpointError, match="corrupt checkpoint manifest"):
+        _small(str(d), num_samples=20)
 
 
 def test_sequential_and_parallel_fallback():
@@ -164,15 +172,7 @@ def test_sequential_and_parallel_fallback():
 
 def test_datatree_roundtrip(gauss_run, tmp_path):
     dt = to_datatree(gauss_run, attrs={"run_name": "toy"})
-    paths = [tmp_path / "post.zarr"]
-    try:
-        import h5py  # noqa: F401
-
-        paths.append(tmp_path / "post.nc")
-    except ImportError:
-        with pytest.raises(ImportError, match="h5py"):
-            write_datatree(dt, tmp_path / "post.nc")
-    for p in paths:
+    for p in (tmp_path / "post.zarr", tmp_path / "post.nc"):
         write_datatree(dt, p)
         write_datatree(dt, p)  # overwriting is atomic too
         back = read_datatree(p)
@@ -183,7 +183,7 @@ def test_datatree_roundtrip(gauss_run, tmp_path):
         assert back.attrs["setting_seed"] == 1
         assert back.attrs["run_name"] == "toy"
         assert json.loads(back.attrs["settings_json"])["num_chains"] == 4
-        assert not [f for f in os.listdir(tmp_path) if f.startswith(".tmp-")]
+        assert not [f for f in os.listdir(tmp_path) if f.startswith(".")]
 
 
 def test_summary_warns_on_bad_run():

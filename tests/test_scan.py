@@ -14,9 +14,17 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from djax.inference import _scan
-from djax.inference._scan import (ScanBox, ScanError, ScanPlan, benchmark_point_fn, plot_scan, read_scan,
-                                  run_scan)
+from djax.errors import CheckpointError
+from djax.inference import ScanBox, ScanError, ScanPlan, ShardedEvaluator, benchmark_point_fn
+from djax.inference import run_scan as _run_scan
+from djax.io import SCAN_STATE_FILE, SCAN_SUMMARY_FILE, ScanStore, read_scan, read_scan_summary
+from djax.plotting import scan_map_plots
+
+
+def run_scan(point_fn, priors, *, out_dir=None, store=("all",), **kw):
+    """run_scan with a Zarr store in ``out_dir`` (a store holding a scan continues it)."""
+    return _run_scan(point_fn, priors, store=None if out_dir is None else ScanStore(out_dir), store_keys=store, **kw)
+
 
 # The toy is kept as source so that the 4-device subprocess evaluates exactly the same function.
 TOY_SRC = textwrap.dedent("""
@@ -43,7 +51,7 @@ def _stored(path: Path) -> dict[str, np.ndarray]:
 
 
 def _summary(path: Path) -> dict:
-    s = json.loads((path / _scan.SUMMARY_FILE).read_text())
+    s = json.loads((path / SCAN_SUMMARY_FILE).read_text())
     s.pop("timings_s")
     return s
 
@@ -76,7 +84,7 @@ def test_box_mapping():
 
 
 def test_box_from_runfile_priors():
-    from djax.io._runfile import validate_run
+    from djax.io import validate_run
 
     cfg = validate_run({"schema": 1, "priors": {"M_F": {"value": 1000.0}}})
     box = ScanBox.from_priors(cfg.priors)
@@ -141,11 +149,11 @@ def test_scan_results_and_summaries(tmp_path):
     np.testing.assert_array_equal(mp["allowed"], alw)
     assert mp["total"].sum() == 4000
     # loglike criterion with a threshold gives the same set here
-    res2 = run_scan(toy, PRIORS, n_points=4000, method="random", chunk_size=1000, seed=1, out_dir=None,
+    res2 = run_scan(toy, PRIORS, n_points=4000, method="random", chunk_size=1000, seed=1,
                     criterion="loglike", loglike_threshold=-2.0, **KW)
     assert res2.n_allowed == int((d["outputs/loglike"] >= -2.0).sum())
-    files = plot_scan(tmp_path, fmt="png")
-    assert [f.name for f in files] == ["scan_m__a.png"] and files[0].stat().st_size > 1000
+    figs = scan_map_plots(read_scan_summary(tmp_path)["maps"])
+    assert list(figs) == ["m__a"] and figs["m__a"].axes[0].get_xscale() == "log"
 
 
 def test_store_selection_and_errors(tmp_path):
@@ -155,24 +163,47 @@ def test_store_selection_and_errors(tmp_path):
     with pytest.raises(ScanError, match="scan.store.*'nope'"):
         run_scan(toy, PRIORS, n_points=50, chunk_size=20, out_dir=tmp_path / "t", store=["nope"], **KW)
     with pytest.raises(ScanError, match="scan.criterion"):
-        run_scan(lambda p: {"chi2": p["a"] ** 2}, PRIORS, n_points=10, chunk_size=10, out_dir=None, **KW)
+        run_scan(lambda p: {"chi2": p["a"] ** 2}, PRIORS, n_points=10, chunk_size=10, **KW)
     with pytest.raises(ScanError, match="scan.projections"):
         run_scan(toy, PRIORS, n_points=10, chunk_size=10, projections=[("m", "c")], progress=False)
 
 
-def test_existing_scan_is_not_overwritten(tmp_path):
+def test_stored_scan_continues_and_refuses_other_settings(tmp_path):
     run_scan(toy, PRIORS, n_points=100, method="random", chunk_size=50, out_dir=tmp_path, **KW)
     before = _stored(tmp_path)
-    with pytest.raises(ScanError, match="already holds a scan"):
-        run_scan(toy, PRIORS, n_points=100, method="random", chunk_size=50, out_dir=tmp_path, **KW)
-    with pytest.raises(ScanError, match="chunk_size|plan"):
-        run_scan(toy, PRIORS, n_points=100, method="random", chunk_size=40, out_dir=tmp_path, resume=True, **KW)
-    res = run_scan(toy, PRIORS, n_points=100, method="random", chunk_size=50, out_dir=tmp_path, resume=True,
-                   **KW)  # complete already: nothing to do
-    assert res.complete and res.n_done == 100
+    with pytest.raises(ScanError, match="plan"):
+        run_scan(toy, PRIORS, n_points=100, method="random", chunk_size=40, out_dir=tmp_path, **KW)
+    res = run_scan(toy, PRIORS, n_points=100, method="random", chunk_size=50, out_dir=tmp_path, **KW)
+    assert res.complete and res.n_done == 100  # complete already: nothing to do
     after = _stored(tmp_path)
     for k in before:
         np.testing.assert_array_equal(before[k], after[k])
+
+
+def test_corrupt_chunks_are_detected(tmp_path):
+    run_scan(toy, PRIORS, n_points=100, method="random", chunk_size=50, out_dir=tmp_path, **KW)
+    import zarr
+
+    root = zarr.open_group(str(tmp_path / "scan.zarr"), mode="r+")
+    root["outputs"]["loglike"][60] = 123.0
+    with pytest.raises(CheckpointError, match="chunk 1.*checksum"):
+        read_scan(tmp_path)
+    with pytest.raises(CheckpointError, match="chunk 1"):
+        run_scan(toy, PRIORS, n_points=100, method="random", chunk_size=50, out_dir=tmp_path, **KW)
+    (tmp_path / SCAN_STATE_FILE).write_text("{")
+    with pytest.raises(CheckpointError, match="corrupt scan state"):
+        read_scan(tmp_path)
+
+
+def test_store_opens_as_datatree(tmp_path):
+    import xarray as xr
+
+    run_scan(toy, PRIORS, n_points=100, method="random", chunk_size=50, out_dir=tmp_path, **KW)
+    with xr.open_datatree(str(tmp_path / "scan.zarr"), engine="zarr") as dt:
+        assert dt["outputs"]["loglike"].dims == ("point",)
+        np.testing.assert_array_equal(dt["outputs"]["point"].values, np.arange(100))
+        assert dt["maps/m__a"]["total"].dims == ("x_bin", "y_bin")
+        assert dt["params"]["m"].attrs["prior"].startswith("log_uniform")
 
 
 @pytest.mark.parametrize("method", ["random", "sobol", "grid"])
@@ -187,14 +218,14 @@ def test_interrupted_then_resumed_equals_uninterrupted(tmp_path, method):
     with pytest.raises(KeyboardInterrupt):
         run_scan(toy, PRIORS, n_points=n, method=method, chunk_size=c, seed=11, out_dir=tmp_path / "cut",
                  on_chunk=stop_after_3, **KW)
-    state = json.loads((tmp_path / "cut" / _scan.STATE_FILE).read_text())
+    state = json.loads((tmp_path / "cut" / SCAN_STATE_FILE).read_text())
     assert state["completed_chunks"] == 3 and state["summary"]["n_done"] == 3 * c
     assert _summary(tmp_path / "cut")["complete"] is False
     part = read_scan(tmp_path / "cut")
     assert part["outputs/loglike"].shape == (3 * c,)
     seen = []
     res = run_scan(toy, PRIORS, n_points=n, method=method, chunk_size=c, seed=11, out_dir=tmp_path / "cut",
-                   resume=True, on_chunk=lambda i, s: seen.append(i), **KW)
+                   on_chunk=lambda i, s: seen.append(i), **KW)
     assert seen == list(range(3, ref.n_chunks))  # restarted at the first incomplete chunk
     assert res.complete and res.n_allowed == ref.n_allowed and res.best_loglike == ref.best_loglike
     _assert_same_scan(tmp_path / "ref", tmp_path / "cut")
@@ -202,7 +233,7 @@ def test_interrupted_then_resumed_equals_uninterrupted(tmp_path, method):
 
 def test_memory_bounded_by_chunk(tmp_path, monkeypatch):
     sizes, batches = [], []
-    orig_points, orig_call = ScanPlan.unit_points, _scan.ShardedEvaluator.__call__
+    orig_points, orig_call = ScanPlan.unit_points, ShardedEvaluator.__call__
 
     def points(self, i):
         u = orig_points(self, i)
@@ -214,7 +245,7 @@ def test_memory_bounded_by_chunk(tmp_path, monkeypatch):
         return orig_call(self, u)
 
     monkeypatch.setattr(ScanPlan, "unit_points", points)
-    monkeypatch.setattr(_scan.ShardedEvaluator, "__call__", call)
+    monkeypatch.setattr(ShardedEvaluator, "__call__", call)
     c = 100
     run_scan(toy, PRIORS, n_points=1050, method="sobol", chunk_size=c, out_dir=tmp_path / "a", **KW)
     assert sizes == [c] * 10 + [50] and batches == sizes
@@ -250,16 +281,6 @@ def test_padding_and_devices_argument(tmp_path):
     assert res.timings["devices"] == 1
 
 
-def test_defer_sigint_delivers_after_critical_section():
-    reached = []
-    with pytest.raises(KeyboardInterrupt):
-        with _scan._defer_sigint():
-            os.kill(os.getpid(), signal.SIGINT)
-            reached.append("still running")
-    assert reached == ["still running"]
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
-
-
 def test_benchmark_point_fn():
     r = benchmark_point_fn(toy, PRIORS, n_points=4096, chunk_size=1024)
     assert r["devices"] >= 1 and r["points_per_s"] > 0 and r["first_chunk_s"] > 0
@@ -271,13 +292,14 @@ import jax
 jax.config.update("jax_enable_x64", True)
 assert len(jax.devices()) == 4, jax.devices()
 sys.path.insert(0, {root!r})
-from djax.inference._scan import run_scan
+from djax.inference import run_scan
+from djax.io import ScanStore
 ns = {{}}
 exec({toy!r}, ns)
 devices = []
 for method in ("random", "sobol"):
     res = run_scan(ns["toy"], ns["PRIORS"], n_points=1003, method=method, chunk_size=250, seed=5,
-                   out_dir=os.path.join({out!r}, method), projections=[("m", "a")], bins=8, progress=False)
+                   store=ScanStore(os.path.join({out!r}, method)), projections=[("m", "a")], bins=8, progress=False)
     devices.append(res.timings["devices"])
 print(json.dumps({{"devices": devices}}))
 """

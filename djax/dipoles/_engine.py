@@ -19,7 +19,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from .._x64 import require_x64
+from ..precision import require_x64
 from ..loops import I_F, I_S, L_F, L_S, gim_difference, scaled
 
 

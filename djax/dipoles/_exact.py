@@ -29,7 +29,7 @@ import math
 import jax.numpy as jnp
 import numpy as np
 
-from .._x64 import require_x64
+from ..precision import require_x64
 from ._engine import DipoleParts, _as_complex, _as_real
 
 _H = 1.0 / 64.0

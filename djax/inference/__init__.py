@@ -1,28 +1,58 @@
-"""Inference: the NumPyro model, NUTS sampling, optax fits and profiles, streamed scans (jobs and drivers)."""
-from ._jobs import (
-    DIRECT_LIMITS_MUB,
-    OptimizeOutput,
-    SampleOutput,
-    build_point_fn,
-    cl_thresholds,
-    hierarchy_table,
-    load_config,
-    model_from_config,
-    optimize,
-    priors_from_config,
-    sample,
-    scan,
-    spec_from_config,
-    upper_bound_profile,
-)
-from ._model import DEFAULT_DERIVED, make_model, numpyro_model
-from ._priors import DEFAULT_PRIORS, PARAMETER_NAMES, PriorSpec, params_from_values, resolve_priors
-from ._scan import plot_scan, read_scan, run_scan, run_scan_config
+"""Inference (pure computation, no file I/O): the NumPyro model, the NUTS driver, optax fits and constrained
+maximisation, the upper-bound profile, streamed scans and ArviZ diagnostics. The jobs that run these from a run
+file, with run folders and checkpoints, are in :mod:`djax.jobs`."""
+from ._diagnostics import Summary as Summary
+from ._diagnostics import summarize as summarize
+from ._diagnostics import to_datatree as to_datatree
+from ._model import DEFAULT_DERIVED as DEFAULT_DERIVED
+from ._model import make_model as make_model
+from ._model import sample_parameters as sample_parameters
+from ._nuts import CHAIN_METHODS as CHAIN_METHODS
+from ._nuts import STAT_NAMES as STAT_NAMES
+from ._nuts import CheckpointStore as CheckpointStore
+from ._nuts import SamplingInterrupted as SamplingInterrupted
+from ._nuts import SamplingResult as SamplingResult
+from ._nuts import default_segment as default_segment
+from ._nuts import log_density_model as log_density_model
+from ._nuts import run_nuts as run_nuts
+from ._nuts import state_from_arrays as state_from_arrays
+from ._nuts import state_to_arrays as state_to_arrays
+from ._optimize import OPT_METHODS as OPT_METHODS
+from ._optimize import ConstrainedResult as ConstrainedResult
+from ._optimize import FitResult as FitResult
+from ._optimize import ProfileResult as ProfileResult
+from ._optimize import best_fit as best_fit
+from ._optimize import best_fit_model as best_fit_model
+from ._optimize import maximize_subject_to as maximize_subject_to
+from ._optimize import profile as profile
+from ._points import build_point_fn as build_point_fn
+from ._points import point_observables as point_observables
+from ._profile import PROFILE_EXPERIMENTS as PROFILE_EXPERIMENTS
+from ._profile import ProfileSolver as ProfileSolver
+from ._profile import profile_grid as profile_grid
+from ._profile import profile_solver as profile_solver
+from ._profile import values_from_z as values_from_z
+from ._scan import SCAN_CRITERIA as SCAN_CRITERIA
+from ._scan import SCAN_METHODS as SCAN_METHODS
+from ._scan import ScanBox as ScanBox
+from ._scan import ScanError as ScanError
+from ._scan import ScanPlan as ScanPlan
+from ._scan import ScanResult as ScanResult
+from ._scan import ScanStore as ScanStore
+from ._scan import ScanSummary as ScanSummary
+from ._scan import ShardedEvaluator as ShardedEvaluator
+from ._scan import benchmark_point_fn as benchmark_point_fn
+from ._scan import run_scan as run_scan
+from ._scan import scan_maps as scan_maps
+from ._scan import scan_settings as scan_settings
 
 __all__ = [
-    "numpyro_model", "make_model", "DEFAULT_DERIVED", "DEFAULT_PRIORS", "PARAMETER_NAMES", "PriorSpec",
-    "resolve_priors", "params_from_values", "sample", "optimize", "scan", "build_point_fn", "load_config",
-    "spec_from_config", "priors_from_config", "model_from_config", "upper_bound_profile", "cl_thresholds",
-    "hierarchy_table", "SampleOutput", "OptimizeOutput", "DIRECT_LIMITS_MUB", "run_scan", "run_scan_config",
-    "read_scan", "plot_scan",
+    "Summary", "summarize", "to_datatree", "DEFAULT_DERIVED", "make_model", "sample_parameters", "CHAIN_METHODS",
+    "STAT_NAMES", "CheckpointStore", "SamplingInterrupted", "SamplingResult", "default_segment",
+    "log_density_model", "run_nuts", "state_from_arrays", "state_to_arrays", "OPT_METHODS", "ConstrainedResult",
+    "FitResult", "ProfileResult", "best_fit", "best_fit_model", "maximize_subject_to", "profile", "build_point_fn",
+    "point_observables", "PROFILE_EXPERIMENTS", "ProfileSolver", "profile_grid", "profile_solver",
+    "values_from_z", "SCAN_CRITERIA", "SCAN_METHODS", "ScanBox", "ScanError", "ScanPlan", "ScanResult",
+    "ScanStore", "ScanSummary", "ShardedEvaluator", "benchmark_point_fn", "run_scan", "scan_maps",
+    "scan_settings",
 ]

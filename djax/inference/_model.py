@@ -9,8 +9,8 @@ import numpyro
 import numpyro.distributions as dist
 
 from ..likelihood import TermSpec, needs_solar, terms_from_observables
+from ..model import PARAMETER_NAMES, Prior, params_from_values, resolve_priors
 from ..observables import observables
-from ._priors import PARAMETER_NAMES, PriorSpec, params_from_values, resolve_priors
 
 #: Observables recorded as deterministic sites by default.
 DEFAULT_DERIVED = (
@@ -20,7 +20,7 @@ DEFAULT_DERIVED = (
 )
 
 
-def sample_parameters(priors: tuple[PriorSpec, ...]) -> dict:
+def sample_parameters(priors: tuple[Prior, ...]) -> dict:
     """Sample every free parameter through its uniform latent ``<name>__u`` (deterministic site ``<name>``)."""
     vals = {}
     for pr in priors:
@@ -36,7 +36,7 @@ def sample_parameters(priors: tuple[PriorSpec, ...]) -> dict:
     return vals
 
 
-def make_model(spec: TermSpec, priors: tuple[PriorSpec, ...], *, Q_F: float = 1.0, br_inv: float = 1.0,
+def make_model(spec: TermSpec, priors: tuple[Prior, ...], *, Q_F: float = 1.0, br_inv: float = 1.0,
                derived=DEFAULT_DERIVED, record_terms: bool = True) -> Callable[[], None]:
     """Build the NumPyro model for a compiled :class:`TermSpec` and resolved priors (pure, no I/O)."""
     solar = needs_solar(spec) or any(k.endswith("_equiv_muB") for k in derived)
@@ -59,29 +59,4 @@ def make_model(spec: TermSpec, priors: tuple[PriorSpec, ...], *, Q_F: float = 1.
     return model
 
 
-def numpyro_model(preset: str | TermSpec = "paper", priors: Any = None, *, registry=None, include=(), exclude=(),
-                  alpha_e: str = "Rb", edm: str = "JILA2023", Q_F: float = 1.0, br_inv: float = 1.0,
-                  derived=DEFAULT_DERIVED, record_terms: bool = True) -> Callable[[], None]:
-    """The dark-sector NumPyro model for a likelihood ``preset`` and ``priors``.
-
-    Default priors (PHYSICS.md section 1 box): log-uniform M_F in [100 GeV, 10 TeV], m_S1, m_S2 in
-    [10 GeV, 10 TeV], m_A' in [1 MeV, 8 GeV], epsilon in [1e-7, 1e-2]; uniform theta in [0, pi/2] and
-    g_D in [0, sqrt(4 pi)]; signed-log-uniform Yukawas on [-sqrt(4 pi), sqrt(4 pi)] with a linear core of
-    width 1e-6 (``djax.inference.DEFAULT_PRIORS``). Perturbativity is the prior boundary. Every free parameter
-    is sampled through a uniform latent, so NUTS works in a bounded box mapped to R by numpyro's transforms.
-
-    Deterministic sites: the physical parameters, ``lnL_<term>`` for every likelihood term, and ``derived``
-    observables. Usage::
-
-        model = djax.numpyro_model("paper")
-        mcmc = numpyro.infer.MCMC(numpyro.infer.NUTS(model), num_warmup=500, num_samples=500)
-        mcmc.run(jax.random.PRNGKey(0))
-    """
-    from .._api import resolve_terms
-
-    spec = resolve_terms(preset, registry=registry, include=include, exclude=exclude, alpha_e=alpha_e, edm=edm)
-    return make_model(spec, resolve_priors(priors), Q_F=Q_F, br_inv=br_inv, derived=derived,
-                      record_terms=record_terms)
-
-
-__all__ = ["numpyro_model", "make_model", "sample_parameters", "DEFAULT_DERIVED", "PARAMETER_NAMES"]
+__all__ = ["make_model", "sample_parameters", "DEFAULT_DERIVED", "PARAMETER_NAMES"]

@@ -13,6 +13,7 @@ References:
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -24,9 +25,13 @@ from jax.flatten_util import ravel_pytree
 from numpyro.infer import init_to_uniform
 from numpyro.infer.util import constrain_fn, initialize_model, log_density
 
-from djax._x64 import require_x64
+from ..precision import require_x64
+
+#: Optimisers of the best fit (``optimize.method``).
+OPT_METHODS = ("adam", "lbfgs")
 
 __all__ = [
+    "OPT_METHODS",
     "FitResult",
     "ConstrainedResult",
     "ProfileResult",
@@ -264,27 +269,10 @@ class ConstrainedResult:
     history: list[dict[str, float]]
 
 
-def _solve_constrained(
-    objective: Callable,
-    constraints: Callable,
-    flat0,  # (G, n, d)
-    thetas,  # pytree with leading axis G (or None)
-    unravel,
-    *,
-    method: str,
-    outer_iters: int,
-    inner_steps: int,
-    inner: str,
-    learning_rate: float,
-    mu0: float,
-    mu_growth: float,
-    tol: float,
-    gtol: float,
-    rtol: float,
-):
-    """Augmented-Lagrangian / penalty loop vectorised over (grid point, start)."""
-    if method not in ("augmented_lagrangian", "penalty"):
-        raise ValueError("method must be 'augmented_lagrangian' or 'penalty'")
+@functools.lru_cache(maxsize=16)
+def _compiled_solver(objective, constraints, unravel, inner, inner_steps, learning_rate, gtol):
+    """Jitted inner solve and constraint evaluation, vmapped over (grid point, start); cached on the functions,
+    so repeated solves (one grid point at a time, resumable) compile once."""
 
     def g_of(z, th):
         return objective(unravel(z), th)
@@ -309,6 +297,33 @@ def _solve_constrained(
     over_starts = jax.vmap(inner_one, in_axes=(0, 0, 0, None))
     solve = jax.jit(jax.vmap(over_starts, in_axes=(0, 0, 0, 0)))
     eval_c = jax.jit(jax.vmap(jax.vmap(c_of, in_axes=(0, None)), in_axes=(0, 0)))
+    return solve, eval_c
+
+
+def _solve_constrained(
+    objective: Callable,
+    constraints: Callable,
+    flat0,  # (G, n, d)
+    thetas,  # pytree with leading axis G (or None)
+    unravel,
+    *,
+    method: str,
+    outer_iters: int,
+    inner_steps: int,
+    inner: str,
+    learning_rate: float,
+    mu0: float,
+    mu_growth: float,
+    tol: float,
+    gtol: float,
+    rtol: float,
+):
+    """Augmented-Lagrangian / penalty loop vectorised over (grid point, start)."""
+    if method not in ("augmented_lagrangian", "penalty"):
+        raise ValueError("method must be 'augmented_lagrangian' or 'penalty'")
+
+    solve, eval_c = _compiled_solver(objective, constraints, unravel, inner, int(inner_steps), float(learning_rate),
+                                     float(gtol))
 
     G, n, _ = flat0.shape
     m = eval_c(flat0, thetas).shape[-1]

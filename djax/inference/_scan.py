@@ -35,133 +35,115 @@ writes (``out_dir`` must be on a shared file system for resume).
 """
 from __future__ import annotations
 
-import contextlib
 import json
 import math
-import signal
 import sys
-import threading
 import time
 import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Protocol, Sequence
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from djax._x64 import require_x64
+from ..errors import DjaxError
+from ..model import Prior, SchemaError, latent_to_physical, make_prior
+from ..precision import require_x64
 
 SCAN_METHODS = ("random", "grid", "sobol")
-CRITERIA = ("auto", "allowed", "loglike")
-STATE_FILE = "scan_state.json"
-SUMMARY_FILE = "scan_summary.json"
-STORE_DIR = "scan.zarr"
-_STATE_VERSION = 1
+SCAN_CRITERIA = ("auto", "allowed", "loglike")
 _SOBOL_MAX = 2**32
 
 
-class ScanError(RuntimeError):
-    """A scan cannot start or resume as asked (the message names the setting at fault)."""
+class ScanError(DjaxError, ValueError):
+    """A scan cannot start or resume as asked; the message starts with the setting at fault (``key: what``)."""
 
-
-# ----------------------------------------------------------------------------------------------
-# Box and plan
+    def __init__(self, message: str, *, file: str | None = None):
+        key, sep, what = message.partition(": ")
+        if not sep:
+            key, what = "scan", message
+        super().__init__(file or "<scan>", key, what)
 
 
 @dataclass(frozen=True)
 class ScanBox:
-    """The prior box: free parameters (uniform / log_uniform on [low, high]) and fixed ones.
+    """The prior box of a scan: the priors (:class:`djax.model.Prior`) in canonical order.
 
-    ``names`` keeps the canonical order of all parameters; ``free`` the order of the unit-cube axes.
+    ``names`` keeps the canonical order of all parameters; ``free`` the order of the unit-cube axes; a unit-cube
+    coordinate is uniform in the prior's latent variable (x itself, ln x or asinh(x/s)).
     """
 
-    names: tuple[str, ...]
-    free: tuple[str, ...]
-    kinds: tuple[str, ...]
-    low: tuple[float, ...]
-    high: tuple[float, ...]
-    fixed: tuple[tuple[str, float], ...] = ()
-
-    scales: tuple[float, ...] = ()
+    priors: tuple[Prior, ...]
 
     @classmethod
     def from_priors(cls, priors: Sequence[Any] | Mapping[str, Any]) -> "ScanBox":
-        """From run-file priors (objects with ``name, type, low, high, value[, scale]``) or a mapping
-        ``name -> (type, low, high[, scale])`` / ``name -> number`` (fixed)."""
-        items = []
+        """From priors (``djax.model.Prior`` objects) or a mapping accepted by :func:`djax.model.resolve_priors`
+        restricted to the given names (``name -> (type, low, high[, scale]) | number | Prior``)."""
+        try:
+            items = cls._items(priors)
+        except SchemaError as exc:
+            raise ScanError(f"{exc.key}: {exc.message}") from None
+        if not any(not p.is_fixed for p in items):
+            raise ScanError("priors: no free parameter to scan")
+        return cls(tuple(items))
+
+    @staticmethod
+    def _items(priors):
         if isinstance(priors, Mapping):
+            items = []
             for n, v in priors.items():
-                if isinstance(v, (int, float)):
-                    items.append((n, "fixed", None, None, float(v), None))
+                if isinstance(v, Prior):
+                    items.append(v)
+                elif isinstance(v, (int, float)) and not isinstance(v, bool):
+                    items.append(make_prior(n, "fixed", value=float(v), model_parameter=False))
                 else:
                     kind, lo, hi, *rest = v
-                    items.append((n, kind, float(lo), float(hi), None, float(rest[0]) if rest else None))
+                    items.append(make_prior(n, kind, lo, hi, scale=rest[0] if rest else None, model_parameter=False))
         else:
-            items = [(p.name, p.type, p.low, p.high, p.value, getattr(p, "scale", None)) for p in priors]
-        names, free, kinds, low, high, fixed, scales = [], [], [], [], [], [], []
-        for n, kind, lo, hi, val, scale in items:
-            names.append(n)
-            if kind == "fixed":
-                fixed.append((n, float(val)))
-                continue
-            if kind not in ("uniform", "log_uniform", "signed_log_uniform"):
-                raise ScanError(f"priors.{n}: unknown prior type {kind!r}")
-            if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi) or (kind == "log_uniform" and lo <= 0):
-                raise ScanError(f"priors.{n}: bad bounds [{lo}, {hi}] for {kind}")
-            free.append(n)
-            kinds.append(kind)
-            low.append(float(lo))
-            high.append(float(hi))
-            scales.append(float(scale) if scale else 1.0e-12)
-        if not free:
-            raise ScanError("priors: no free parameter to scan")
-        return cls(tuple(names), tuple(free), tuple(kinds), tuple(low), tuple(high), tuple(fixed), tuple(scales))
+            items = list(priors)
+        return items
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.priors)
+
+    @property
+    def free(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.priors if not p.is_fixed)
+
+    @property
+    def free_priors(self) -> tuple[Prior, ...]:
+        return tuple(p for p in self.priors if not p.is_fixed)
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return tuple(p.type for p in self.free_priors)
+
+    @property
+    def fixed(self) -> tuple[tuple[str, float], ...]:
+        return tuple((p.name, float(p.value)) for p in self.priors if p.is_fixed)
 
     @property
     def dim(self) -> int:
         return len(self.free)
 
-    def _latent(self):
-        """Per-axis latent bounds and transform codes (0 uniform, 1 log, 2 signed log)."""
-        lo_u, hi_u, codes = [], [], []
-        for k, lo, hi, s in zip(self.kinds, self.low, self.high, self.scales or (1e-12,) * len(self.kinds)):
-            if k == "log_uniform":
-                lo_u.append(math.log(lo)), hi_u.append(math.log(hi)), codes.append(1)
-            elif k == "signed_log_uniform":
-                lo_u.append(math.asinh(lo / s)), hi_u.append(math.asinh(hi / s)), codes.append(2)
-            else:
-                lo_u.append(lo), hi_u.append(hi), codes.append(0)
-        return lo_u, hi_u, codes
-
     def to_physical(self, u):
-        """Map unit-cube points ``u`` (..., d) to physical values (same shape); works on jnp or np.
-
-        Each axis is uniform in its prior's latent variable: x itself (uniform), ln x (log_uniform) or
-        asinh(x / scale) (signed_log_uniform)."""
+        """Map unit-cube points ``u`` (..., d) to physical values (same shape); works on jnp or np."""
         xp = jnp if isinstance(u, jax.Array) else np
-        lo_u, hi_u, codes = self._latent()
-        lo = xp.asarray(lo_u, dtype=u.dtype)
-        hi = xp.asarray(hi_u, dtype=u.dtype)
-        code = xp.asarray(codes)
-        scale = xp.asarray(self.scales or (1e-12,) * len(codes), dtype=u.dtype)
-        t = lo + u * (hi - lo)
-        return xp.where(code == 1, xp.exp(t), xp.where(code == 2, scale * xp.sinh(t), t))
+        bounds = [p.latent_bounds() for p in self.free_priors]
+        lo = xp.asarray([b[0] for b in bounds], dtype=u.dtype)
+        hi = xp.asarray([b[1] for b in bounds], dtype=u.dtype)
+        return latent_to_physical(lo + u * (hi - lo), self.free_priors, xp)
 
     def edges(self, name: str, bins: int) -> np.ndarray:
         """Physical bin edges (``bins + 1``) of a free parameter (uniform in the prior's latent variable)."""
         j = self.free.index(name)
-        t = np.linspace(0.0, 1.0, bins + 1)
-        u = np.zeros((bins + 1, self.dim))
-        u[:, j] = t
-        return self.to_physical(u)[:, j]
+        return np.asarray(self.free_priors[j].from_unit(np.linspace(0.0, 1.0, bins + 1)))
 
     def as_json(self) -> dict[str, Any]:
-        return {"names": list(self.names), "free": list(self.free), "kinds": list(self.kinds),
-                "low": list(self.low), "high": list(self.high), "fixed": [list(f) for f in self.fixed],
-                "scales": list(self.scales)}
+        return {p.name: p.as_dict() for p in self.priors}
 
 
 def _grid_k(n_points: int, d: int) -> int:
@@ -390,29 +372,6 @@ def _allowed_mask(outputs: Mapping[str, np.ndarray], criterion: str, threshold: 
 
 
 # ----------------------------------------------------------------------------------------------
-# Ctrl-C handling
-
-
-@contextlib.contextmanager
-def _defer_sigint():
-    """Hold SIGINT while a chunk's results and marker are written; deliver it afterwards."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    got: list[int] = []
-    old = signal.getsignal(signal.SIGINT)
-    signal.signal(signal.SIGINT, lambda sig, frame: got.append(sig))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, old)
-        if got:
-            if callable(old) and old is not signal.default_int_handler:
-                old(signal.SIGINT, None)
-            raise KeyboardInterrupt
-
-
-# ----------------------------------------------------------------------------------------------
 # Result and the driver
 
 
@@ -431,7 +390,6 @@ class ScanResult:
     best_point: dict[str, float] | None
     maps: dict[str, dict[str, Any]]
     timings: dict[str, float]
-    path: Path | None
     criterion: str
     method: str
 
@@ -440,7 +398,7 @@ class ScanResult:
         return self.completed_chunks == self.n_chunks
 
 
-def _maps(summary: ScanSummary, box: ScanBox) -> dict[str, dict[str, Any]]:
+def scan_maps(summary: ScanSummary, box: ScanBox) -> dict[str, dict[str, Any]]:
     out = {}
     for a, b in summary.projections:
         key = f"{a}__{b}"
@@ -453,45 +411,35 @@ def _maps(summary: ScanSummary, box: ScanBox) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _open_store(path: Path, mode: str):
-    import zarr
+class ScanStore(Protocol):
+    """Where :func:`run_scan` streams its chunks (``djax.io.ScanStore`` writes a Zarr v3 store + state file).
 
-    return zarr.open_group(str(path), mode=mode, zarr_format=3)
+    ``load()``: None, or the stored state ``{"settings", "completed_chunks", "summary", "output_keys"}``
+    (checksums verified); ``create(plan, x, outputs, keys, store_points)``: make the arrays on the first chunk;
+    ``write_chunk(i, start, stop, x, outputs, state)``: store chunk ``i`` and then the state atomically;
+    ``finish(result, settings)``: write maps and the summary.
+    """
 
+    def load(self) -> dict | None: ...
 
-def _create_arrays(root, plan: ScanPlan, x: np.ndarray, outputs: Mapping[str, np.ndarray],
-                   store_keys: Sequence[str], store_points: bool) -> None:
-    n, c = plan.n_points, plan.chunk_size
-    if store_points:
-        g = root.require_group("params")
-        for name in plan.box.free:
-            g.create_array(name, shape=(n,), chunks=(c,), dtype="float64", fill_value=np.nan,
-                           dimension_names=["point"], overwrite=True)
-        g.attrs.update({"fixed": {k: v for k, v in plan.box.fixed},
-                        "kinds": dict(zip(plan.box.free, plan.box.kinds))})
-    g = root.require_group("outputs")
-    for k in store_keys:
-        v = outputs[k]
-        fill = np.nan if np.issubdtype(v.dtype, np.floating) else (False if v.dtype == bool else 0)
-        dims = ["point"] + [f"{k}_dim{j}" for j in range(1, v.ndim)]
-        g.create_array(k, shape=(n, *v.shape[1:]), chunks=(c, *v.shape[1:]), dtype=v.dtype,
-                       fill_value=fill, dimension_names=dims, overwrite=True)
+    def create(self, plan, x, outputs, keys, store_points) -> None: ...
+
+    def write_chunk(self, i, start, stop, x, outputs, state) -> None: ...
+
+    def finish(self, result, settings) -> None: ...
 
 
-def _write_maps(root, maps: Mapping[str, Mapping[str, Any]]) -> None:
-    g = root.require_group("maps")
-    for key, m in maps.items():
-        sub = g.require_group(key)
-        for name in ("total", "allowed", "x_edges", "y_edges"):
-            arr = np.asarray(m[name])
-            sub.create_array(name, shape=arr.shape, dtype=arr.dtype, overwrite=True)[...] = arr
-        sub.attrs.update({"x": m["x"], "y": m["y"], "x_scale": m["x_scale"], "y_scale": m["y_scale"]})
+def scan_settings(plan: ScanPlan, projections, bins, store, store_points, criterion, loglike_threshold) -> dict:
+    """Everything that determines a scan's stored results (compared on resume)."""
+    return {"plan": plan.fingerprint(), "projections": [list(p) for p in projections], "bins": int(bins),
+            "store": list(store), "store_points": bool(store_points), "criterion": criterion,
+            "loglike_threshold": float(loglike_threshold)}
 
 
 def run_scan(point_fn: Callable[[dict], Mapping[str, Any]], priors: Sequence[Any] | Mapping[str, Any] | ScanBox,
              *, n_points: int, method: str = "sobol", chunk_size: int = 65536, seed: int = 0,
-             out_dir: str | Path | None = None, resume: bool = False, grid_points_per_dim: int = 0,
-             projections: Sequence[Sequence[str]] = (), bins: int = 50, store: Sequence[str] = ("all",),
+             store: ScanStore | None = None, grid_points_per_dim: int = 0,
+             projections: Sequence[Sequence[str]] = (), bins: int = 50, store_keys: Sequence[str] = ("all",),
              store_points: bool = True, criterion: str = "auto", loglike_threshold: float = -2.302585092994046,
              progress: bool | None = None, devices: Sequence[Any] | None = None,
              on_chunk: Callable[[int, ScanSummary], None] | None = None) -> ScanResult:
@@ -500,13 +448,13 @@ def run_scan(point_fn: Callable[[dict], Mapping[str, Any]], priors: Sequence[Any
     Args:
       point_fn: one point's ``dict[name, scalar] -> dict[str, Array]`` (vmapped and jitted here); for
         the summaries it should return ``loglike`` and/or a boolean ``allowed``.
-      priors: run-file priors, a ``{name: (type, low, high) | value}`` mapping, or a :class:`ScanBox`.
+      priors: priors (``djax.model.Prior`` objects), a ``{name: (type, low, high) | value}`` mapping, or a
+        :class:`ScanBox`.
       n_points, method, chunk_size, seed, grid_points_per_dim: see :class:`ScanPlan`.
-      out_dir: folder for ``scan.zarr``, ``scan_state.json``, ``scan_summary.json`` (None: summaries
-        only, nothing written). A folder already holding a scan is refused unless ``resume=True``.
-      resume: continue from the last complete chunk (settings must match the stored ones).
+      store: where chunks go (see :class:`ScanStore`); a store holding a scan continues it from the first
+        incomplete chunk (bit-for-bit equal to an uninterrupted scan). None: summaries only.
       projections, bins: 2D exclusion maps to accumulate (pairs of free parameter names).
-      store: outputs to write (``("all",)`` or a list of names); store_points: write parameter values.
+      store_keys: outputs to write (``("all",)`` or a list of names); store_points: write parameter values.
       criterion, loglike_threshold: a point is allowed if its ``allowed`` output is true
         (``"allowed"``), or ``loglike >= loglike_threshold`` (``"loglike"``); ``"auto"`` picks
         ``allowed`` when returned.
@@ -514,12 +462,11 @@ def run_scan(point_fn: Callable[[dict], Mapping[str, Any]], priors: Sequence[Any
       on_chunk: called as ``on_chunk(chunk_index, summary)`` after each chunk is durable.
 
     Returns:
-      :class:`ScanResult`. Ctrl-C (``KeyboardInterrupt``) leaves the last complete chunk on disk,
-      prints how to resume and re-raises.
+      :class:`ScanResult`. ``KeyboardInterrupt`` leaves the last complete chunk in the store and re-raises.
     """
     require_x64("djax.inference.run_scan")
-    if criterion not in CRITERIA:
-        raise ScanError(f"scan.criterion: expected one of {CRITERIA}, got {criterion!r}")
+    if criterion not in SCAN_CRITERIA:
+        raise ScanError(f"scan.criterion: expected one of {SCAN_CRITERIA}, got {criterion!r}")
     box = priors if isinstance(priors, ScanBox) else ScanBox.from_priors(priors)
     plan = ScanPlan.make(box, n_points=n_points, method=method, chunk_size=chunk_size, seed=seed,
                          grid_points_per_dim=grid_points_per_dim)
@@ -528,73 +475,48 @@ def run_scan(point_fn: Callable[[dict], Mapping[str, Any]], priors: Sequence[Any
         for s in (a, b):
             if s not in box.free:
                 raise ScanError(f"scan.projections: {s!r} is not a free parameter ({', '.join(box.free)})")
-    store = tuple(store)
-    settings = {"plan": plan.fingerprint(), "projections": [list(p) for p in projections], "bins": int(bins),
-                "store": list(store), "store_points": bool(store_points), "criterion": criterion,
-                "loglike_threshold": float(loglike_threshold)}
-    writer = jax.process_index() == 0
+    store_keys = tuple(store_keys)
+    settings = scan_settings(plan, projections, bins, store_keys, store_points, criterion, loglike_threshold)
     t_start = time.perf_counter()
     timings = {"generate_s": 0.0, "evaluate_s": 0.0, "write_s": 0.0, "first_chunk_s": 0.0}
 
-    # --- state / resume ----------------------------------------------------------------------
     summary = ScanSummary(projections, int(bins))
-    start_chunk, root, out_keys = 0, None, None
-    out_path = None if out_dir is None else Path(out_dir)
-    if out_path is not None:
-        state_path = out_path / STATE_FILE
-        if state_path.is_file():
-            state = json.loads(state_path.read_text(encoding="utf-8"))
-            if not resume:
-                raise ScanError(f"{out_path} already holds a scan ({state['completed_chunks']}/"
-                                f"{state['n_chunks']} chunks done); resume it (resume=True, `--resume`) or "
-                                "choose another output folder")
-            diff = [k for k in settings if json.dumps(state["settings"].get(k), sort_keys=True)
-                    != json.dumps(settings[k], sort_keys=True)]
-            if diff:
-                raise ScanError(f"cannot resume the scan in {out_path}: settings differ from the stored "
-                                f"ones in {', '.join(diff)} (stored: "
-                                f"{json.dumps({k: state['settings'].get(k) for k in diff})})")
-            start_chunk = int(state["completed_chunks"])
-            summary = ScanSummary.from_json(state["summary"])
-            out_keys = state["output_keys"]
-            for k, v in state.get("timings", {}).items():
-                timings[f"previous_{k}"] = v
-            root = _open_store(out_path / STORE_DIR, "r+" if writer else "r")
-        elif writer:
-            out_path.mkdir(parents=True, exist_ok=True)
-            root = _open_store(out_path / STORE_DIR, "w")  # no marker: nothing complete to keep
+    start_chunk, out_keys = 0, None
+    state = store.load() if store is not None else None
+    if state is not None:
+        diff = [k for k in settings if json.dumps(state["settings"].get(k), sort_keys=True)
+                != json.dumps(settings[k], sort_keys=True)]
+        if diff:
+            raise ScanError(f"cannot resume the scan: settings differ from the stored ones in {', '.join(diff)}")
+        start_chunk = int(state["completed_chunks"])
+        summary = ScanSummary.from_json(state["summary"])
+        out_keys = state["output_keys"]
+        for k, val in state.get("timings", {}).items():
+            if not k.startswith("previous_"):
+                timings[f"previous_{k}"] = val
 
-    def _save_state(completed: int) -> None:
-        from djax.io._outputs import atomic_write_json
-
+    def _state(completed: int) -> dict:
         timings["total_s"] = time.perf_counter() - t_start
-        atomic_write_json(out_path / STATE_FILE, {
-            "format": "djax-scan", "version": _STATE_VERSION, "completed_chunks": completed,
-            "n_chunks": plan.n_chunks, "n_points": plan.n_points, "settings": settings,
-            "output_keys": out_keys, "summary": summary.to_json(), "timings": timings})
+        return {"completed_chunks": completed, "n_chunks": plan.n_chunks, "n_points": plan.n_points,
+                "settings": settings, "output_keys": out_keys, "summary": summary.to_json(),
+                "timings": dict(timings)}
 
     def _result(completed: int) -> ScanResult:
         return ScanResult(n_points=plan.n_points, n_done=summary.n_done, n_chunks=plan.n_chunks,
                           completed_chunks=completed, n_allowed=summary.n_allowed,
                           allowed_fraction=summary.allowed_fraction, best_loglike=summary.best_loglike,
-                          best_point=summary.best_point, maps=_maps(summary, box), timings=dict(timings),
-                          path=out_path, criterion=criterion, method=plan.method)
+                          best_point=summary.best_point, maps=scan_maps(summary, box), timings=dict(timings),
+                          criterion=criterion, method=plan.method)
 
     def _finish(completed: int) -> ScanResult:
         res = _result(completed)
-        if out_path is not None and writer:
-            if res.complete:
-                _write_maps(root, res.maps)
-                root.attrs.update({"completed_chunks": completed, "n_chunks": plan.n_chunks})
-            from djax.io._outputs import atomic_write_json
-
-            atomic_write_json(out_path / SUMMARY_FILE, scan_summary_json(res, settings))
+        if store is not None:
+            store.finish(res, settings)
         return res
 
     if start_chunk >= plan.n_chunks:
         return _finish(start_chunk)
 
-    # --- main loop ---------------------------------------------------------------------------
     evaluator = ShardedEvaluator(point_fn, box, plan.chunk_size, devices)
     timings["devices"] = len(evaluator.devices)
     if progress is None:
@@ -615,136 +537,35 @@ def run_scan(point_fn: Callable[[dict], Mapping[str, Any]], priors: Sequence[Any
             if i == start_chunk:
                 timings["first_chunk_s"] = t2 - t1
             if out_keys is None:
-                out_keys = sorted(outputs) if store == ("all",) else list(store)
+                out_keys = sorted(outputs) if store_keys == ("all",) else list(store_keys)
                 missing = [k for k in out_keys if k not in outputs]
                 if missing:
                     raise ScanError(f"scan.store: the point function has no output {missing[0]!r} "
                                     f"(it returns {sorted(outputs)})")
-                if root is not None and writer:
-                    _create_arrays(root, plan, x, outputs, out_keys, store_points)
+                if store is not None:
+                    store.create(plan, x, outputs, out_keys, store_points)
             allowed = _allowed_mask(outputs, criterion, loglike_threshold)
             start, stop = plan.chunk_bounds(i)
-            with _defer_sigint():
-                summary.update(box, start, u, x, allowed, outputs.get("loglike"))
-                if root is not None and writer:
-                    if store_points:
-                        for j, name in enumerate(box.free):
-                            root["params"][name][start:stop] = x[:, j]
-                    for k in out_keys:
-                        root["outputs"][k][start:stop] = outputs[k]
-                completed = i + 1
-                timings["generate_s"] += t1 - t0
-                timings["evaluate_s"] += t2 - t1
-                timings["write_s"] += time.perf_counter() - t2
-                if out_path is not None and writer:
-                    _save_state(completed)
+            summary.update(box, start, u, x, allowed, outputs.get("loglike"))
+            completed = i + 1
+            timings["generate_s"] += t1 - t0
+            timings["evaluate_s"] += t2 - t1
+            if store is not None:
+                store.write_chunk(i, start, stop, x if store_points else None, {k: outputs[k] for k in out_keys},
+                                  _state(completed))
+            timings["write_s"] += time.perf_counter() - t2
             bar.update(stop - start)
             if on_chunk is not None:
                 on_chunk(i, summary)
     except KeyboardInterrupt:
         bar.close()
-        if out_path is not None:
-            print(f"\nScan interrupted: {completed}/{plan.n_chunks} chunks ({summary.n_done} points) are "
-                  f"saved in {out_path}. Resume with `djax scan RUNFILE --resume --out {out_path}` or "
-                  "run_scan(..., resume=True).", file=sys.stderr)
-            if writer:
-                _finish(completed)
+        _finish(completed)  # the summary of the durable part; the store's state says where to resume
         raise
-    bar.close()
+    finally:
+        bar.close()
     timings["total_s"] = time.perf_counter() - t_start
     timings["points_per_s"] = (summary.n_done - n_done0) / max(timings["evaluate_s"], 1e-12)
     return _finish(completed)
-
-
-def scan_summary_json(res: ScanResult, settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """JSON-friendly summary of a scan (maps as nested lists)."""
-    return {"n_points": res.n_points, "n_done": res.n_done, "complete": res.complete,
-            "completed_chunks": res.completed_chunks, "n_chunks": res.n_chunks, "method": res.method,
-            "criterion": res.criterion, "n_allowed": res.n_allowed,
-            "allowed_fraction": None if math.isnan(res.allowed_fraction) else res.allowed_fraction,
-            "best_loglike": res.best_loglike, "best_point": res.best_point, "timings_s": res.timings,
-            "settings": dict(settings or {}),
-            "maps": {k: {"x": m["x"], "y": m["y"], "x_edges": m["x_edges"].tolist(),
-                         "y_edges": m["y_edges"].tolist(), "total": m["total"].tolist(),
-                         "allowed": m["allowed"].tolist()} for k, m in res.maps.items()}}
-
-
-def run_scan_config(point_fn: Callable[[dict], Mapping[str, Any]], config: Any, out_dir: str | Path | None, *,
-                    resume: bool = False, **kwargs: Any) -> ScanResult:
-    """:func:`run_scan` with the settings of a validated run file (``config.scan``, priors, seed)."""
-    s = config.scan
-    return run_scan(point_fn, config.priors, n_points=s.n_points, method=s.method, chunk_size=s.chunk_size,
-                    seed=config.run.seed, out_dir=out_dir, resume=resume,
-                    grid_points_per_dim=s.grid_points_per_dim, projections=s.projections, bins=s.bins,
-                    store=s.store, store_points=s.store_points, criterion=s.criterion,
-                    loglike_threshold=s.loglike_threshold, **kwargs)
-
-
-def read_scan(out_dir: str | Path, *, outputs: Sequence[str] | None = None,
-              params: bool = True) -> dict[str, np.ndarray]:
-    """Load the completed part of a stored scan into memory (``params/NAME`` and ``outputs/NAME``)."""
-    out_dir = Path(out_dir)
-    state = json.loads((out_dir / STATE_FILE).read_text(encoding="utf-8"))
-    n = min(state["completed_chunks"] * state["settings"]["plan"]["chunk_size"], state["n_points"])
-    root = _open_store(out_dir / STORE_DIR, "r")
-    res: dict[str, np.ndarray] = {}
-    if params and "params" in root:
-        for name, arr in root["params"].arrays():
-            res[f"params/{name}"] = arr[:n]
-    if "outputs" in root:
-        for name, arr in root["outputs"].arrays():
-            if outputs is None or name in outputs:
-                res[f"outputs/{name}"] = arr[:n]
-    return res
-
-
-def plot_scan(out_dir: str | Path, *, fmt: str = "pdf", dest: str | Path | None = None) -> list[Path]:
-    """Exclusion maps of a stored scan: allowed fraction per bin, one figure per projection.
-
-    Reads ``scan_summary.json`` (or the state of an unfinished scan); writes ``plots/scan_X__Y.FMT``.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    from djax.io._outputs import atomic_path
-
-    out_dir = Path(out_dir)
-    src = out_dir / SUMMARY_FILE
-    if src.is_file():
-        maps = json.loads(src.read_text(encoding="utf-8"))["maps"]
-    else:
-        st = json.loads((out_dir / STATE_FILE).read_text(encoding="utf-8"))
-        box = ScanBox(**{k: tuple(tuple(f) for f in v) if k == "fixed" else tuple(v)
-                         for k, v in st["settings"]["plan"]["box"].items()})
-        maps = scan_summary_json(ScanResult(0, 0, 0, 0, 0, float("nan"), None, None,
-                                            _maps(ScanSummary.from_json(st["summary"]), box), {}, None, "", ""))["maps"]
-    dest = Path(dest) if dest is not None else out_dir / "plots"
-    written = []
-    for key, m in maps.items():
-        tot, alw = np.asarray(m["total"], float), np.asarray(m["allowed"], float)
-        frac = np.where(tot > 0, alw / np.maximum(tot, 1), np.nan)
-        xe, ye = np.asarray(m["x_edges"]), np.asarray(m["y_edges"])
-        fig, ax = plt.subplots(figsize=(5.2, 4.2), layout="constrained")
-        pc = ax.pcolormesh(xe, ye, frac.T, vmin=0.0, vmax=1.0, cmap="viridis", shading="flat")
-        fig.colorbar(pc, ax=ax, label="allowed fraction")
-        if np.nanmax(np.where(np.isfinite(frac), frac, 0)) > 0:
-            xc, yc = 0.5 * (xe[1:] + xe[:-1]), 0.5 * (ye[1:] + ye[:-1])
-            ax.contour(xc, yc, (alw > 0).T.astype(float), levels=[0.5], colors="w", linewidths=1.0)
-        if xe[0] > 0 and xe[-1] / xe[0] > 50:
-            ax.set_xscale("log")
-        if ye[0] > 0 and ye[-1] / ye[0] > 50:
-            ax.set_yscale("log")
-        ax.set_xlabel(m["x"])
-        ax.set_ylabel(m["y"])
-        ax.set_title(f"scan: {m['x']} vs {m['y']}")
-        path = dest / f"scan_{key}.{fmt}"
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, format=fmt)
-        plt.close(fig)
-        written.append(path)
-    return written
 
 
 def benchmark_point_fn(point_fn: Callable[[dict], Mapping[str, Any]], priors: Any, *, n_points: int = 65536,
@@ -753,7 +574,7 @@ def benchmark_point_fn(point_fn: Callable[[dict], Mapping[str, Any]], priors: An
     """Throughput of ``point_fn`` through the scan machinery (nothing stored): compile + first-chunk
     time, steady-state points per second, device count."""
     res = run_scan(point_fn, priors, n_points=n_points, method="random", chunk_size=chunk_size, seed=seed,
-                   out_dir=None, criterion="auto", progress=False, devices=devices)
+                   criterion="auto", progress=False, devices=devices)
     t = res.timings
     steady = t["evaluate_s"] - t["first_chunk_s"]
     n_steady = max(n_points - min(chunk_size, n_points), 0)
@@ -763,5 +584,5 @@ def benchmark_point_fn(point_fn: Callable[[dict], Mapping[str, Any]], priors: An
             "total_s": t["total_s"]}
 
 
-__all__ = ["ScanBox", "ScanPlan", "ScanSummary", "ScanResult", "ScanError", "ShardedEvaluator", "run_scan",
-           "run_scan_config", "read_scan", "plot_scan", "scan_summary_json", "benchmark_point_fn"]
+__all__ = ["ScanBox", "ScanPlan", "ScanSummary", "ScanResult", "ScanError", "ScanStore", "ShardedEvaluator",
+           "run_scan", "scan_settings", "scan_maps", "benchmark_point_fn", "SCAN_METHODS", "SCAN_CRITERIA"]

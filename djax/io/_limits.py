@@ -39,7 +39,11 @@ from typing import Mapping
 
 import numpy as np
 
+from ..errors import DjaxError
+
 __all__ = [
+    "ARTEFACT_RULES",
+    "CLEANING_RULES",
     "LimitFileError",
     "CURVE_HEADER",
     "RawCurve",
@@ -63,15 +67,19 @@ SCALAR_CSV_COLUMNS = (
 MIN_CURVE_ROWS = 2
 
 
-class LimitFileError(ValueError):
+class LimitFileError(DjaxError, ValueError):
     """A limit data or registry file is malformed. Carries ``path``, ``line`` (1-based or None), ``field``."""
 
     def __init__(self, path, line, field_name, message):
         self.path = str(path)
-        self.line = line
         self.field = field_name
-        where = self.path if line is None else f"{self.path}:{line}"
-        super().__init__(f"{where}: field '{field_name}': {message}")
+        super().__init__(path, field_name, message, line=line)
+
+
+#: Cleaning rules that only remove drawing artefacts (always applied, and reported); every other rule
+#: removes rows that look like data and must be allowed per curve (registry key ``allow_cleaning``).
+ARTEFACT_RULES = ("closing", "duplicate", "wall")
+CLEANING_RULES = ("closing", "fold", "duplicate", "wall")
 
 
 def data_dir() -> Path:
@@ -134,6 +142,8 @@ def read_curve_csv(path) -> RawCurve:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise LimitFileError(p, None, "file", "curve file not found") from None
+    except (PermissionError, IsADirectoryError) as exc:
+        raise LimitFileError(p, None, "file", exc.strerror or str(exc)) from None
     except UnicodeDecodeError as exc:
         raise LimitFileError(p, None, "file", f"not UTF-8 text ({exc.reason})") from None
     prov: dict[str, str] = {}
@@ -202,12 +212,18 @@ def _fold_mask(lm: np.ndarray, le: np.ndarray, rtol: float, max_chord: float) ->
     return le > env + rtol
 
 
-def clean_curve(raw: RawCurve, *, close_jump: float = 1.5, wall_slope: float = 200.0,
-                max_chord: float = 0.1, rtol: float = 1e-9) -> CleanCurve:
+def clean_curve(raw: RawCurve, *, allow: tuple[str, ...] = (), close_jump: float = 1.5,
+                wall_slope: float = 200.0, max_chord: float = 0.1, rtol: float = 1e-9) -> CleanCurve:
     """Apply the cleaning rules of this module's docstring; see :class:`CleanCurve` for the result.
+
+    Rows removed as drawing artefacts (``closing``, ``duplicate``, ``wall``) are always dropped and reported in
+    ``removed``; rows the ``fold`` rule would drop look like data (a point out of mass order may be a real
+    point), so they are dropped only if ``"fold"`` is in ``allow`` (the registry key ``allow_cleaning``) and
+    otherwise the file is refused with a :class:`LimitFileError` naming the lines.
 
     Args:
       raw: the parsed file.
+      allow: rules beyond the artefact rules that may remove rows (``("fold",)``).
       close_jump: mass factor of a backward jump that marks trailing contour-closing rows.
       wall_slope: |d ln eps / d ln m| above which an end point is a drawn closing wall.
       max_chord: segments longer than this in ln m are chords, not traces, and do not count in the
@@ -236,7 +252,16 @@ def clean_curve(raw: RawCurve, *, close_jump: float = 1.5, wall_slope: float = 2
             mask[j:] = True
             drop("closing", mask)
     # 2. fold: lower envelope of the drawn polyline
-    drop("fold", _fold_mask(np.log(m), np.log(e), rtol, max_chord))
+    fold = _fold_mask(np.log(m), np.log(e), rtol, max_chord)
+    if fold.any() and "fold" not in allow:
+        rows = ", ".join(f"{int(ln)} (m = {mm:.4g} GeV, eps = {ee:.3g})"
+                         for ln, mm, ee in zip(lines[fold][:5], m[fold][:5], e[fold][:5]))
+        more = "" if fold.sum() <= 5 else f" and {int(fold.sum()) - 5} more"
+        raise LimitFileError(raw.path, int(lines[fold][0]), CURVE_HEADER[0],
+                             f"{int(fold.sum())} row(s) lie above another strand of the drawn curve and would be "
+                             f"dropped by the fold rule: line {rows}{more}; fix the file, or allow the rule for "
+                             "this curve with allow_cleaning = [\"fold\"] in its registry entry")
+    drop("fold", fold)
     # 3. duplicates: keep the smallest eps at equal mass
     order = np.lexsort((e, m))
     dup = np.zeros(m.size, dtype=bool)
@@ -273,23 +298,25 @@ def clean_curve(raw: RawCurve, *, close_jump: float = 1.5, wall_slope: float = 2
 
 
 @lru_cache(maxsize=64)
-def _load_curve_cached(path: str, mtime_ns: int, size: int) -> CleanCurve:
-    return clean_curve(read_curve_csv(path))
+def _load_curve_cached(path: str, mtime_ns: int, size: int, allow: tuple[str, ...]) -> CleanCurve:
+    return clean_curve(read_curve_csv(path), allow=allow)
 
 
-def load_curve(path) -> CleanCurve:
-    """Read and clean a curve file (cached on path, modification time and size)."""
+def load_curve(path, *, allow: tuple[str, ...] = ()) -> CleanCurve:
+    """Read and clean a curve file (cached on path, modification time, size and the allowed rules)."""
     p = Path(path).resolve()
     try:
         st = p.stat()
     except FileNotFoundError:
         raise LimitFileError(p, None, "file", "curve file not found") from None
-    return _load_curve_cached(str(p), st.st_mtime_ns, st.st_size)
+    except PermissionError:
+        raise LimitFileError(p, None, "file", "permission denied") from None
+    return _load_curve_cached(str(p), st.st_mtime_ns, st.st_size, tuple(sorted(allow)))
 
 
 def curve_table(curve: CleanCurve):
     """The pure-array :class:`djax.likelihood._curves.CurveTable` of a cleaned curve."""
-    from ..likelihood._curves import make_table
+    from ..likelihood import make_table
 
     return make_table(curve.m, curve.eps)
 

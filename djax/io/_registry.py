@@ -27,9 +27,19 @@ from typing import Any, Iterable, Iterator, Mapping
 
 import numpy as np
 
-from ..likelihood._curves import CurveTerms, TermSpec, stack_tables
-from ..likelihood._forms import FORM_CODES, FORM_NAMES, UPPER_LIMIT_SHAPES, ScalarTerms
-from ._limits import LimitFileError, curve_table, data_dir, load_curve, read_scalar_limits_csv
+from ..errors import DjaxError
+from ..likelihood import (
+    FORM_CODES,
+    FORM_NAMES,
+    UPPER_LIMIT_SHAPES,
+    CurveTerms,
+    ScalarTerms,
+    TermSpec,
+    preset_ids,
+    stack_tables,
+)
+from ._atomic import sha256_file
+from ._limits import CLEANING_RULES, LimitFileError, curve_table, data_dir, load_curve, read_scalar_limits_csv
 
 __all__ = [
     "OBSERVABLES",
@@ -44,6 +54,8 @@ __all__ = [
     "default_registry_path",
     "load_registry",
     "compile_terms",
+    "term_provenance",
+    "resolve_likelihood",
 ]
 
 #: Observables a limit may constrain: keys of ``djax.observables`` output plus the experiment
@@ -63,7 +75,7 @@ KINDS = ("data", "projection")
 ENTRY_KEYS = (
     "observable", "form", "shape", "value", "uncertainty", "cl", "power", "n_obs", "background",
     "experiment", "arxiv", "journal", "year", "version", "date", "status", "kind", "file", "sha256",
-    "unit", "notes", "tags", "csv",
+    "unit", "notes", "tags", "csv", "allow_cleaning",
 )
 _TOP_KEYS = ("schema", "date", "version", "csv_file", "limit", "remove")
 _CSV_FIELDS = ("value", "uncertainty", "cl", "unit", "experiment", "year", "arxiv", "journal", "status",
@@ -129,6 +141,7 @@ class LimitEntry:
     unit: str = ""
     notes: str = ""
     tags: tuple[str, ...] = ()
+    allow_cleaning: tuple[str, ...] = ()
     origin: str = ""
 
 
@@ -293,6 +306,12 @@ def _build_entry(eid: str, raw: dict, locs: dict[str, _Loc], header: _Loc, csv_r
     tags = f.get("tags", ())
     if isinstance(tags, str) or not all(isinstance(t, str) for t in tags):
         raise _err(loc("tags"), "tags", f"expected a list of strings, got {tags!r}")
+    allow = f.get("allow_cleaning", ())
+    if isinstance(allow, str) or not isinstance(allow, (list, tuple)) or not all(a in CLEANING_RULES for a in allow):
+        raise _err(loc("allow_cleaning"), "allow_cleaning", f"expected a list of cleaning rules among "
+                                                            f"{CLEANING_RULES}, got {allow!r}")
+    if allow and form != "curve":
+        raise _err(loc("allow_cleaning"), "allow_cleaning", "applies to curve entries only")
     for k in ("experiment", "arxiv", "journal", "version", "date", "unit", "notes", "sha256"):
         if k in f and not isinstance(f[k], str):
             raise _err(loc(k), k, f"expected a string, got {f[k]!r}")
@@ -308,7 +327,7 @@ def _build_entry(eid: str, raw: dict, locs: dict[str, _Loc], header: _Loc, csv_r
         reference=Reference(f["experiment"], f.get("arxiv", ""), f.get("journal", ""), year),
         version=f.get("version", defaults.get("version", "")), date=f.get("date", defaults.get("date", "")),
         status=f["status"], kind=f["kind"], file=file, sha256=f.get("sha256"), unit=f.get("unit", ""),
-        notes=f.get("notes", ""), tags=tuple(tags),
+        notes=f.get("notes", ""), tags=tuple(tags), allow_cleaning=tuple(allow),
         origin=f"{header.path}:{header.line}" if header.line is not None else header.path,
     )
 
@@ -317,6 +336,8 @@ def _entry_to_raw(e: LimitEntry) -> dict:
     """Raw field dict of an entry (inverse of :func:`_build_entry`, without ``csv``)."""
     d: dict[str, Any] = dict(observable=e.observable, form=e.form, status=e.status, kind=e.kind,
                              experiment=e.reference.experiment, power=e.power, tags=list(e.tags))
+    if e.allow_cleaning:
+        d["allow_cleaning"] = list(e.allow_cleaning)
     for k in ("value", "uncertainty", "cl", "n_obs", "background", "file", "sha256"):
         v = getattr(e, k)
         if v is not None:
@@ -443,7 +464,7 @@ class Registry(Mapping[str, LimitEntry]):
                 raise LimitFileError(where[0], where[1], "sha256",
                                      f"checksum mismatch for {e.file} (entry {eid!r}): file changed? "
                                      f"expected {e.sha256}, got {digest}")
-        return load_curve(e.file)
+        return load_curve(e.file, allow=e.allow_cleaning)
 
 
 def default_registry_path() -> Path:
@@ -457,6 +478,10 @@ def _parse_toml(path: Path, csv_rows, base: dict[str, tuple[dict, dict, _Loc]] |
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise LimitFileError(path, None, "file", "registry file not found") from None
+    except (PermissionError, IsADirectoryError) as exc:
+        raise LimitFileError(path, None, "file", exc.strerror or str(exc)) from None
+    except UnicodeDecodeError as exc:
+        raise LimitFileError(path, None, "file", f"not UTF-8 text ({exc.reason})") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -557,7 +582,7 @@ def compile_terms(registry: Registry, ids: Iterable[str] | None = None, *, tag: 
     ids = registry.select(tag=tag) if ids is None else tuple(ids)
     if len(set(ids)) != len(ids):
         dup = sorted({i for i in ids if ids.count(i) > 1})
-        raise ValueError(f"compile_terms: duplicate ids {dup}")
+        raise DjaxError("<likelihood>", "likelihood", f"duplicate term ids {dup}")
     entries = [registry[i] for i in ids]
     scal = [e for e in entries if e.form != "curve"]
     curv = [e for e in entries if e.form == "curve"]
@@ -585,3 +610,53 @@ def compile_terms(registry: Registry, ids: Iterable[str] | None = None, *, tag: 
         )
     return TermSpec(scalar=scalar, curves=curves, scalar_ids=tuple(e.id for e in scal),
                     observables=tuple(e.observable for e in scal), curve_ids=tuple(e.id for e in curv))
+
+
+def term_provenance(registry: Registry, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Everything about each term that determines results (for fingerprints and output files): the entry's
+    fields and, for curves, the SHA-256 of the curve file and the rows its cleaning removed."""
+    out = {}
+    for i in ids:
+        e = registry[i]
+        d = _entry_to_raw(e)
+        d.pop("file", None)
+        if e.form == "curve" and e.file:
+            d["file_name"] = Path(e.file).name
+            d["file_sha256"] = sha256_file(e.file)
+        out[i] = d
+    return out
+
+
+def resolve_likelihood(*, preset: str = "paper", include=(), exclude=(), alpha_e: str = "Rb",
+                       edm: str = "JILA2023", registry=None, overrides=None, source: str = "<likelihood>"):
+    """The one place where a likelihood description becomes terms: ``(registry, ids, TermSpec)``.
+
+    ``registry``: None (packaged), a path to a user TOML that extends/overrides the packaged registry, or a
+    :class:`Registry`; ``overrides``: ``{term id: {field: value}}``. Unknown term ids raise a
+    :class:`djax.errors.DjaxError` naming ``source`` (the run file) and the key.
+    """
+    if registry is None or registry == "":
+        reg = load_registry()
+    elif isinstance(registry, (str, Path)):
+        reg = load_registry(registry)
+    else:
+        reg = registry
+    if overrides:
+        for t in overrides:
+            if t not in reg:
+                raise DjaxError(source, f"likelihood.overrides.{t}", f"unknown term id; known ids: {', '.join(reg.ids)}")
+        reg = reg.with_overrides({k: dict(v) for k, v in overrides.items()})
+    try:
+        ids = preset_ids(preset, alpha_e=alpha_e, edm=edm, include=include, exclude=exclude)
+    except ValueError as exc:
+        raise DjaxError(source, "likelihood.preset", str(exc)) from None
+    for key, group in (("likelihood.include", include), ("likelihood.exclude", exclude)):
+        for tid in group:
+            if tid not in reg:
+                close = difflib.get_close_matches(tid, list(reg.ids), n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise DjaxError(source, key, f"unknown term id {tid!r}{hint}")
+    missing = [i for i in ids if i not in reg]
+    if missing:
+        raise DjaxError(source, "likelihood.preset", f"the registry lacks term(s) {missing} of preset {preset!r}")
+    return reg, ids, compile_terms(reg, ids)

@@ -3,8 +3,28 @@
 The terms are evaluated from a :class:`TermSpec` of arrays compiled by ``djax.io.compile_terms`` from the
 limit registry; ``djax.likelihood_terms(p, preset)`` / ``djax.log_likelihood(p, preset)`` do both steps.
 """
-from ._curves import CurveTable, TermSpec, combined_envelope, curve_loglike, eps90, terms_loglike
-from ._forms import counting, gaussian, half_gaussian, poisson_zero_count, yield_ratio
+from ._curves import (
+    CurveTable,
+    CurveTerms,
+    TermSpec,
+    combined_envelope,
+    curve_loglike,
+    eps90,
+    make_table,
+    stack_tables,
+    terms_loglike,
+)
+from ._forms import (
+    FORM_CODES,
+    FORM_NAMES,
+    UPPER_LIMIT_SHAPES,
+    ScalarTerms,
+    counting,
+    gaussian,
+    half_gaussian,
+    poisson_zero_count,
+    yield_ratio,
+)
 from ._presets import (
     ALPHA_E_CHOICES,
     DIRECT_DETECTION_OBSERVABLES,
@@ -12,11 +32,19 @@ from ._presets import (
     PRESETS,
     preset_ids,
 )
-from ._terms import evaluate_log_likelihood, evaluate_terms, is_direct, needs_solar, terms_from_observables
+from ._terms import (
+    cl_thresholds,
+    evaluate_log_likelihood,
+    evaluate_terms,
+    is_direct,
+    needs_solar,
+    terms_from_observables,
+)
 
 __all__ = [
-    "TermSpec", "CurveTable", "eps90", "combined_envelope", "curve_loglike", "terms_loglike",
+    "TermSpec", "CurveTable", "CurveTerms", "make_table", "stack_tables", "FORM_CODES", "FORM_NAMES",
+    "UPPER_LIMIT_SHAPES", "ScalarTerms", "eps90", "combined_envelope", "curve_loglike", "terms_loglike",
     "poisson_zero_count", "half_gaussian", "gaussian", "counting", "yield_ratio",
     "PRESETS", "preset_ids", "ALPHA_E_CHOICES", "EDM_CHOICES", "DIRECT_DETECTION_OBSERVABLES",
-    "evaluate_terms", "evaluate_log_likelihood", "terms_from_observables", "is_direct", "needs_solar",
+    "evaluate_terms", "evaluate_log_likelihood", "cl_thresholds", "terms_from_observables", "is_direct", "needs_solar",
 ]

@@ -1,12 +1,17 @@
 """Pure evaluation of likelihood terms for a parameter point (no I/O: the TermSpec arrives compiled)."""
 from __future__ import annotations
 
+import math
+from statistics import NormalDist
+
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from ..model import Params
 from ..observables import observables
 from ._curves import TermSpec, terms_loglike
+from ._forms import COUNTING, GAUSSIAN, HALF_GAUSSIAN, POISSON_ZERO_COUNT
 from ._presets import DIRECT_DETECTION_OBSERVABLES
 
 _SOLAR = DIRECT_DETECTION_OBSERVABLES
@@ -51,3 +56,27 @@ def evaluate_log_likelihood(p: Params, spec: TermSpec, *, br_inv=1.0):
     if not terms:
         return jnp.zeros(jnp.shape(p.M_F))
     return sum(terms.values())
+
+
+def cl_thresholds(spec: TermSpec, cl: float) -> np.ndarray:
+    """ln L_i at which term i sits at confidence level ``cl`` (order of ``spec.ids``): the "allowed" criterion.
+
+    Poisson zero-count and counting: ln(1 - cl); half-Gaussian: -z^2/2 with z = Phi^-1((1+cl)/2); Gaussian:
+    the same z (|x - mean| <= z sigma, two-sided); curves: by their shape. A point is allowed at ``cl`` when
+    every term satisfies ln L_i >= threshold_i (each limit within its own ``cl`` region).
+    """
+    z = NormalDist().inv_cdf(0.5 * (1.0 + cl))
+
+    def thr(code):
+        if code in (POISSON_ZERO_COUNT, COUNTING):
+            return math.log(1.0 - cl)
+        if code in (HALF_GAUSSIAN, GAUSSIAN):
+            return -0.5 * z * z
+        raise ValueError(f"no CL threshold for form code {code}")
+
+    out = []
+    if spec.scalar is not None:
+        out += [thr(int(c)) for c in np.asarray(spec.scalar.form)]
+    if spec.curves is not None:
+        out += [thr(int(c)) for c in np.asarray(spec.curves.shape)]
+    return np.array(out, dtype=np.float64)

@@ -15,8 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-#: Perturbativity bound on |y_a|, |y'_a| and g_D.
-PERTURBATIVITY_BOUND = math.sqrt(4.0 * math.pi)
+from ._schema import PERTURBATIVITY_BOUND
 
 _SCALAR_FIELDS = ("M_F", "m_S1", "m_S2", "theta", "g_D", "m_Aprime", "epsilon", "Q_F")
 _VECTOR_FIELDS = ("y", "yp")

@@ -6,7 +6,7 @@ import jax.numpy as jnp
 
 from .. import constants as C
 from .. import loops
-from .._x64 import require_x64
+from ..precision import require_x64
 from ..model import Params
 from . import _leptonic as lep
 

@@ -32,7 +32,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from .. import constants as C
-from .._x64 import require_x64
+from ..precision import require_x64
 from ._solar_tables import solar_tables
 
 _PREF = jnp.pi * C.ALPHA_EM**2 / C.M_E**2  # pi alpha^2 / m_e^2 (GeV^-2); Python float, no JAX state

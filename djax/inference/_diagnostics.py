@@ -1,4 +1,4 @@
-"""ArviZ 1.x output: DataTree building, NetCDF round trip and convergence summaries.
+"""ArviZ 1.x: DataTree building from a sampling result, and convergence summaries (no file I/O).
 
 Groups follow the ArviZ schema: ``posterior`` (latent + deterministic sites), ``sample_stats``
 (``lp``, ``energy``, ``tree_depth``, ``n_steps``, ``diverging``, ``acceptance_rate``,
@@ -10,20 +10,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import shutil
-import tempfile
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import xarray as xr
 from arviz_base import from_dict
 import arviz_stats
 
-from djax.inference._sample import SamplingResult
+from ._nuts import SamplingResult
 
-__all__ = ["to_datatree", "write_datatree", "read_datatree", "summarize", "Summary"]
+__all__ = ["to_datatree", "summarize", "Summary"]
 
 _STATS = ("lp", "energy", "tree_depth", "n_steps", "diverging", "acceptance_rate", "step_size")
 
@@ -77,64 +73,6 @@ def to_datatree(
     if attrs:
         root.update({k: _attr_value(v) for k, v in attrs.items()})
     return from_dict(data, coords=dict(coords or {}), dims=dims, attrs={"/": root})
-
-
-def _netcdf_available() -> bool:
-    try:
-        import h5py  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def write_datatree(dt, path: str | os.PathLike) -> None:
-    """Write a DataTree atomically (temporary sibling + ``os.replace``).
-
-    ``*.zarr`` paths are written as a Zarr store (a folder); every other suffix (``.nc``) as
-    NetCDF-4 with the h5netcdf engine, which needs the ``h5py`` package.
-    """
-    path = os.path.abspath(os.fspath(path))
-    directory = os.path.dirname(path)
-    os.makedirs(directory, exist_ok=True)
-    if path.endswith(".zarr"):
-        tmp = tempfile.mkdtemp(prefix=".tmp-", suffix=".zarr", dir=directory)
-        try:
-            dt.to_zarr(tmp, mode="w")
-            if os.path.exists(path):
-                trash = tempfile.mkdtemp(prefix=".old-", dir=directory)
-                os.replace(path, os.path.join(trash, "old"))
-                os.replace(tmp, path)
-                shutil.rmtree(trash)
-            else:
-                os.replace(tmp, path)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        return
-    if not _netcdf_available():
-        raise ImportError(
-            "writing NetCDF with the h5netcdf engine needs the 'h5py' package; install it "
-            "or write a '.zarr' store instead"
-        )
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".nc", dir=directory)
-    os.close(fd)
-    try:
-        dt.to_netcdf(tmp, engine="h5netcdf")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
-def read_datatree(path: str | os.PathLike):
-    """Read a DataTree written by :func:`write_datatree` fully into memory (file closed)."""
-    path = os.fspath(path)
-    if path.rstrip("/").endswith(".zarr"):
-        with xr.open_datatree(path, engine="zarr") as dt:
-            return dt.load()
-    with xr.open_datatree(path, engine="h5netcdf") as dt:
-        return dt.load()
 
 
 @dataclasses.dataclass

@@ -1,0 +1,128 @@
+"""Result tables of the optimize job: one writer and one reader each.
+
+* ``profile.csv`` -- the upper-bound profile, one row per value of the profiled parameter; the first column is
+  named ``<parameter>_<unit>`` (``m_Aprime_GeV``, ``epsilon_1``), then the maximal Borexino- and
+  XENONnT-equivalent moments (mu_B) and their feasibility flags. ``#`` lines carry provenance.
+* ``best_fit.json`` -- the best fit (parameters, per-term ln L, observables, start statistics).
+* ``limits.json`` -- the direct limits and settings the profile is compared with.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from ..errors import DjaxError
+from ._atomic import atomic_write_json, atomic_write_text
+
+PROFILE_FILE = "profile.csv"
+BEST_FIT_FILE = "best_fit.json"
+LIMITS_FILE = "limits.json"
+PROFILE_VALUE_COLUMNS = ("borexino_mu_equiv_max_muB", "xenonnt_mu_equiv_max_muB", "feasible_borexino",
+                         "feasible_xenonnt")
+
+
+def profile_column(parameter: str) -> str:
+    """``<parameter>_<unit>`` (unit from the parameter schema; ``1`` for dimensionless)."""
+    from ..model import PARAMETER_INFO
+
+    unit = PARAMETER_INFO[parameter].units if parameter in PARAMETER_INFO else "1"
+    return f"{parameter}_{unit}"
+
+
+def write_profile_csv(path: str | Path, parameter: str, rows: Sequence[Mapping[str, Any]],
+                      comments: Sequence[str] = ()) -> Path:
+    """Write profile rows (``value``, ``borexino``, ``xenonnt``, ``feasible_*``) as ``profile.csv``."""
+    lines = [f"# {c}" for c in comments]
+    lines.append(",".join((profile_column(parameter),) + PROFILE_VALUE_COLUMNS))
+    for r in rows:
+        vals = [r["value"], r["borexino"], r["xenonnt"], r["feasible_borexino"], r["feasible_xenonnt"]]
+        lines.append(",".join(f"{v:.10e}" if isinstance(v, float) else str(v) for v in vals))
+    return atomic_write_text(path, "\n".join(lines) + "\n")
+
+
+def _as_bool(v: str, path, line) -> bool:
+    s = v.strip().lower()
+    if s in ("true", "1"):
+        return True
+    if s in ("false", "0"):
+        return False
+    raise DjaxError(path, "feasible", f"not a boolean: {v!r}", line=line)
+
+
+def read_profile_csv(path: str | Path) -> dict[str, Any]:
+    """``{"parameter", "column", "values", "borexino", "xenonnt", "feasible_borexino", "feasible_xenonnt"}``."""
+    p = Path(path)
+    if not p.is_file():
+        raise DjaxError(p, "profile", "profile file not found (an optimize run writes profile.csv)")
+    header, rows = None, []
+    with p.open(newline="", encoding="utf-8") as f:
+        for i, rec in enumerate(csv.reader(f), start=1):
+            if not rec or rec[0].lstrip().startswith("#"):
+                continue
+            if header is None:
+                header = rec
+                if tuple(header[1:]) != PROFILE_VALUE_COLUMNS or not header[0]:
+                    raise DjaxError(p, "header", f"expected <parameter>_<unit>,{','.join(PROFILE_VALUE_COLUMNS)}",
+                                    line=i)
+                continue
+            if len(rec) != len(header):
+                raise DjaxError(p, "row", f"expected {len(header)} columns, got {len(rec)}", line=i)
+            try:
+                rows.append((float(rec[0]), float(rec[1]), float(rec[2]), _as_bool(rec[3], p, i),
+                             _as_bool(rec[4], p, i)))
+            except ValueError:
+                raise DjaxError(p, "row", f"not a number in {rec!r}", line=i) from None
+    if header is None:
+        raise DjaxError(p, "header", "no header line")
+    col = header[0]
+    parameter = col.rsplit("_", 1)[0]
+    a = list(zip(*rows)) if rows else [[]] * 5
+    return {"parameter": parameter, "column": col, "values": np.asarray(a[0], float),
+            "borexino": np.asarray(a[1], float), "xenonnt": np.asarray(a[2], float),
+            "feasible_borexino": np.asarray(a[3], bool), "feasible_xenonnt": np.asarray(a[4], bool)}
+
+
+def write_best_fit(path: str | Path, best_fit: Mapping[str, Any]) -> Path:
+    """``best_fit.json``: keys ``parameters`` (name -> value), ``terms``, ``observables``, ``neg_log_likelihood``."""
+    return atomic_write_json(path, dict(best_fit))
+
+
+def read_best_fit(path: str | Path) -> dict[str, Any]:
+    p = Path(path)
+    try:
+        d = json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DjaxError(p, "best_fit", "best-fit file not found") from None
+    except json.JSONDecodeError as exc:
+        raise DjaxError(p, "best_fit", f"not valid JSON ({exc})") from None
+    if not isinstance(d, dict) or not isinstance(d.get("parameters"), dict):
+        raise DjaxError(p, "parameters", "missing the 'parameters' table")
+    return d
+
+
+def write_limits(path: str | Path, limits: Mapping[str, Any]) -> Path:
+    return atomic_write_json(path, dict(limits))
+
+
+def read_limits(path: str | Path) -> dict[str, Any]:
+    p = Path(path)
+    try:
+        d = json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DjaxError(p, "limits", "limits file not found (an optimize run writes limits.json)") from None
+    except json.JSONDecodeError as exc:
+        raise DjaxError(p, "limits", f"not valid JSON ({exc})") from None
+    for k in ("borexino_mu_limit_muB", "xenonnt_mu_limit_muB"):
+        if not isinstance(d.get(k), (int, float)) or not math.isfinite(d[k]) or d[k] <= 0:
+            raise DjaxError(p, k, "expected a positive number")
+    return d
+
+
+__all__ = ["PROFILE_FILE", "BEST_FIT_FILE", "LIMITS_FILE", "PROFILE_VALUE_COLUMNS", "profile_column",
+           "write_profile_csv", "read_profile_csv", "write_best_fit", "read_best_fit", "write_limits",
+           "read_limits"]

@@ -1,0 +1,148 @@
+"""From a run file to everything a job needs, checked before any folder exists; the job fingerprint; the
+persistent compilation cache."""
+from __future__ import annotations
+
+import dataclasses
+import os
+import warnings
+from pathlib import Path
+from typing import Any, Mapping
+
+from .. import __version__
+from ..errors import DjaxError
+from ..io import (
+    EMBEDDED,
+    RunConfig,
+    cleaning_report,
+    load_run,
+    parse_run,
+    resolve_likelihood,
+    term_provenance,
+    with_overrides,
+)
+from ..likelihood import TermSpec
+from ..model import Prior
+
+
+def load_config(config: Any = None, overrides: Mapping[str, Any] | None = None) -> RunConfig:
+    """A RunConfig from None (embedded default), a path, TOML text or a RunConfig, with dotted-key ``overrides``
+    (``{"sample.num_chains": 2}``, as ``--set``)."""
+    overrides = dict(overrides or {})
+    if isinstance(config, RunConfig):
+        return with_overrides(config, overrides)
+    if isinstance(config, str) and "\n" in config:
+        return parse_run(config, source="<run file text>", overrides=overrides)
+    return load_run(config, overrides=overrides)
+
+
+@dataclasses.dataclass(frozen=True)
+class Prepared:
+    """A resolved job: the run file, the registry and term ids, the compiled terms, the priors and the
+    fingerprint of everything that determines the results."""
+
+    config: RunConfig
+    job: str
+    registry: Any
+    ids: tuple[str, ...]
+    spec: TermSpec
+    priors: tuple[Prior, ...]
+    fingerprint: dict
+    notes: tuple[str, ...]
+
+
+_JOB_SECTIONS = {"sample": ("sample",), "optimize": ("optimize",), "scan": ("scan",)}
+
+
+def job_fingerprint(config: RunConfig, job: str, registry, ids) -> dict:
+    """Everything that determines a job's results, as plain data: djax version, job, seed, model options,
+    priors, the resolved likelihood terms (values, forms, curve-file hashes) and the job's settings."""
+    lk = config.likelihood
+    fp = {
+        "djax_version": __version__,
+        "job": job,
+        "seed": config.run.seed,
+        "model": dataclasses.asdict(config.model),
+        "priors": {p.name: p.as_dict() for p in config.priors},
+        "likelihood": {"preset": lk.preset, "include": list(lk.include), "exclude": list(lk.exclude),
+                       "alpha_e": lk.alpha_e, "edm": lk.edm, "terms": term_provenance(registry, ids)},
+    }
+    for sec in _JOB_SECTIONS[job]:
+        fp[sec] = dataclasses.asdict(getattr(config, sec))
+    if job == "sample":
+        fp["output"] = {"formats": list(config.output.formats)}
+    return fp
+
+
+def _with_source(exc: DjaxError, source: str) -> DjaxError:
+    if exc.file in ("<likelihood>", "<priors>", "<scan>", "<unknown>"):
+        exc.file = source
+    return exc
+
+
+def prepare(config: RunConfig, job: str | None = None) -> Prepared:
+    """Resolve the registry, curves and terms exactly as the job will, and compute the fingerprint.
+
+    Raises :class:`djax.errors.DjaxError` naming the run file (or the registry/curve file) and the key."""
+    job = job or config.run.job
+    lk = config.likelihood
+    source = config.source
+    notes = []
+    try:
+        reg, ids, spec = resolve_likelihood(preset=lk.preset, include=lk.include, exclude=lk.exclude,
+                                            alpha_e=lk.alpha_e, edm=lk.edm, registry=lk.registry or None,
+                                            overrides=lk.overrides, source=source)
+    except DjaxError as exc:
+        raise _with_source(exc, source) from None
+    for i in ids:
+        e = reg[i]
+        if e.form == "curve":
+            c = reg.curve(i)
+            if c.n_removed or c.reordered:
+                notes.append(cleaning_report(c))
+        if e.status in ("memory", "projection", "unknown"):
+            notes.append(f"term {i}: value has status {e.status!r} ({e.reference}); re-check before relying on it")
+    fp = job_fingerprint(config, job, reg, ids)
+    return Prepared(config, job, reg, tuple(ids), spec, tuple(config.priors), fp, tuple(notes))
+
+
+def compilation_cache() -> str | None:
+    """Turn on JAX's persistent compilation cache (``$DJAX_CACHE_DIR`` or ``~/.cache/djax/jax``); set
+    ``DJAX_COMPILATION_CACHE=0`` to switch it off. Returns the folder or None."""
+    import jax
+
+    if os.environ.get("DJAX_COMPILATION_CACHE", "1").strip().lower() in ("0", "false", "no", "off"):
+        return None
+    base = os.environ.get("DJAX_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "djax")
+    path = str(Path(base) / "jax")
+    try:
+        Path(path).mkdir(parents=True, exist_ok=True)
+    except OSError:
+        warnings.warn(f"djax: cannot create the compilation cache {path}; running without it", stacklevel=2)
+        return None
+    if getattr(jax.config, "jax_compilation_cache_dir", None) != path:
+        jax.config.update("jax_compilation_cache_dir", path)
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+        jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    return path
+
+
+def check_text(prep: Prepared) -> str:
+    """What ``djax check`` prints: the resolved job, priors, terms and cleaning notes."""
+    c = prep.config
+    lines = [f"run file: {c.source}", f"job: {prep.job}; output folder: {c.output_path}", "",
+             f"priors ({len(c.free_parameters)} free of {len(c.priors)}):"]
+    for p in c.priors:
+        lines.append(f"  {p.name:<9} {p.describe()}")
+    lines += ["", f"likelihood preset {c.likelihood.preset!r}: {len(prep.ids)} terms"]
+    for i in prep.ids:
+        e = prep.registry[i]
+        val = "curve " + Path(e.file).name if e.form == "curve" else f"{e.value:.4g}"
+        cl = f"{e.cl:.0%} CL" if e.cl is not None else ""
+        lines.append(f"  {i:<22} {e.observable:<24} {e.form:<18} {val:<44} {cl:<7} {e.status:<10} {e.reference}")
+    if prep.notes:
+        lines += ["", "notes:"] + [f"  {n}" for n in prep.notes]
+    return "\n".join(lines)
+
+
+__all__ = ["load_config", "Prepared", "prepare", "job_fingerprint", "compilation_cache", "check_text", "EMBEDDED"]

@@ -103,8 +103,8 @@ def time_call(fn: Callable[[], Any], repeats: int, *, warmup: int = 1) -> dict:
 # prior points: uniform in the latent variables of the default prior box
 # ------------------------------------------------------------------------------------------------------
 def prior_box():
-    """The 13 default priors (``djax.inference._priors.DEFAULT_PRIORS``): names, latent bounds, specs."""
-    from djax.inference._priors import resolve_priors
+    """The 13 default priors (``djax.model.DEFAULT_PRIORS``): names, latent bounds, specs."""
+    from djax.model import resolve_priors
 
     pri = resolve_priors()
     lo = np.array([p.latent_bounds()[0] for p in pri])

@@ -42,12 +42,12 @@ _N_SERIES = 20  # 0.1^20: truncation far below float64 rounding
 def load_inputs(preset: str = "paper") -> dict:
     """Plain-NumPy data bundle: constants, solar tables, curve knots and limit values of ``preset``.
 
-    Uses djax only as a data source (``djax.constants``, ``djax.observables._solar_tables.solar_tables()``
+    Uses djax only as a data source (``djax.constants``, ``djax.observables.solar_tables()``
     and the registry's compiled curve/limit arrays); every value is converted to NumPy float64/complex128.
     """
     from djax import constants as C
-    from djax._api import resolve_terms
-    from djax.observables._solar_tables import solar_tables
+    from djax import resolve_terms
+    from djax.observables import solar_tables
 
     spec = resolve_terms(preset)
     tab = solar_tables()

@@ -31,10 +31,9 @@ def _rel(a, b):
 def djax_functions():
     import jax
 
-    from djax import observables
-    from djax._api import resolve_terms
-    from djax.inference._priors import params_from_values
+    from djax import observables, resolve_terms
     from djax.likelihood import evaluate_log_likelihood, evaluate_terms
+    from djax.model import params_from_values
 
     spec = resolve_terms("paper")
 

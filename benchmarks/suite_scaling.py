@@ -6,7 +6,7 @@ Each measurement runs in a fresh subprocess (``python -m benchmarks.suite_scalin
   points is sharded with ``NamedSharding(Mesh(devices, ("batch",)), P("batch"))`` and the jitted "paper" ln L is
   timed (compilation excluded, median over repeats). Virtual CPU devices share the machine's cores, so this shows
   the sharding overhead and the use of the available cores, not multi-accelerator scaling.
-* memory: ``djax.inference._scan.run_scan`` over n points (random method, chunk 65536, writing a zarr store to a
+* memory: ``djax.inference.run_scan`` over n points (random method, chunk 65536, writing a zarr store to a
   temporary folder) with a point function returning ``{"loglike": ...}``; peak RSS from
   ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` after the scan, and before it (after imports and one compiled
   call) for reference.
@@ -31,9 +31,9 @@ def _worker_devices(n_points: int, repeats: int) -> dict:
     import numpy as np
     from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-    from djax._api import resolve_terms
-    from djax.inference._priors import params_from_values
+    from djax import resolve_terms
     from djax.likelihood import evaluate_log_likelihood
+    from djax.model import params_from_values
 
     spec = resolve_terms("paper")
     devs = jax.devices()
@@ -57,24 +57,25 @@ def _worker_memory(n_points: int, chunk: int, out_dir: str) -> dict:
 
     import jax
 
-    from djax._api import resolve_terms
-    from djax.inference._priors import DEFAULT_PRIORS, params_from_values
-    from djax.inference._scan import run_scan
+    from djax import resolve_terms
+    from djax.inference import run_scan
+    from djax.io import ScanStore
     from djax.likelihood import evaluate_log_likelihood
+    from djax.model import params_from_values, resolve_priors
 
     spec = resolve_terms("paper")
 
     def point_fn(v):
         return {"loglike": evaluate_log_likelihood(params_from_values(v), spec)}
 
-    priors = {n: (p.type, p.low, p.high, p.scale) for n, p in DEFAULT_PRIORS.items()}
+    priors = resolve_priors()  # the 13 default priors (g_D, not alpha_D)
     # one tiny scan first: imports, compilation of the chunk shape, zarr set-up (baseline RSS)
     run_scan(point_fn, priors, n_points=chunk, method="random", chunk_size=chunk, seed=1,
-             out_dir=os.path.join(out_dir, "warm"), progress=False)
+             store=ScanStore(os.path.join(out_dir, "warm")), progress=False)
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t = time.perf_counter()
     res = run_scan(point_fn, priors, n_points=n_points, method="random", chunk_size=chunk, seed=0,
-                   out_dir=os.path.join(out_dir, "scan"), progress=False)
+                   store=ScanStore(os.path.join(out_dir, "scan")), progress=False)
     wall = time.perf_counter() - t
     rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     del jax

@@ -30,10 +30,9 @@ def make_functions(spec=None):
     import jax
     import jax.numpy as jnp
 
-    from djax import observables
-    from djax._api import resolve_terms
-    from djax.inference._priors import params_from_values
+    from djax import observables, resolve_terms
     from djax.likelihood import evaluate_log_likelihood
+    from djax.model import params_from_values
 
     spec = resolve_terms("paper") if spec is None else spec
 

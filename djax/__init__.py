@@ -11,15 +11,32 @@ Public API (stable names; see docs/DESIGN.md for the architecture)::
     model = djax.numpyro_model("paper")         # NumPyro model for NUTS
     djax.sample(config), djax.optimize(config), djax.scan(config)   # the CLI's jobs (djax.jobs), from Python
     djax.check(config)                          # validate a run file as a job would
+
+The physics core (constants, loops, dipoles, model, observables, likelihood) needs only JAX and NumPy; the jobs,
+the NumPyro model and the file formats (NumPyro, optax, ArviZ, xarray, Zarr) load on first use.
 """
 __version__ = "0.2.0"
 
 from . import constants, dipoles, errors, loops, model, precision  # noqa: E402
-from ._api import likelihood_terms, log_likelihood, numpyro_model, resolve_terms  # noqa: E402
-from .jobs import check, optimize, sample, scan  # noqa: E402
 from .model import Params, check_params  # noqa: E402
 from .observables import SCALAR_OBSERVABLES, observables  # noqa: E402
 from .precision import enable_x64, x64_enabled  # noqa: E402
+
+_LAZY = {
+    "likelihood_terms": "._api", "log_likelihood": "._api", "numpyro_model": "._api", "resolve_terms": "._api",
+    "check": ".jobs", "optimize": ".jobs", "sample": ".jobs", "scan": ".jobs",
+}
+
+
+def __getattr__(name):
+    """The jobs and the registry-backed likelihood API, imported on first use."""
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'djax' has no attribute {name!r}")
 
 
 __all__ = [

@@ -12,7 +12,7 @@ from typing import Any
 
 from .inference import DEFAULT_DERIVED, make_model
 from .io import resolve_likelihood
-from .likelihood import TermSpec, evaluate_log_likelihood, evaluate_terms
+from .likelihood import PRESET_DECAYS, TermSpec, decay_mode_br_inv, evaluate_log_likelihood, evaluate_terms
 from .model import resolve_priors
 
 
@@ -40,18 +40,27 @@ def resolve_terms(preset: str | TermSpec = "paper", *, registry=None, include=()
                               registry=registry)[2]
 
 
-def likelihood_terms(p, preset: str | TermSpec = "paper", *, br_inv=1.0, **kw) -> dict:
-    """``{term id: ln L}`` for parameter point(s) ``p`` under ``preset`` ("paper", "full", "future")."""
-    return evaluate_terms(p, resolve_terms(preset, **kw), br_inv=br_inv)
+def _br_inv(preset, br_inv):
+    """BR(A' -> invisible): as given, else what the preset is meant for (``djax.likelihood.PRESET_DECAYS``)."""
+    if br_inv is not None:
+        return br_inv
+    mode = PRESET_DECAYS.get(preset) if isinstance(preset, str) else None
+    return decay_mode_br_inv(mode or "invisible")
 
 
-def log_likelihood(p, preset: str | TermSpec = "paper", *, br_inv=1.0, **kw):
+def likelihood_terms(p, preset: str | TermSpec = "paper", *, br_inv=None, **kw) -> dict:
+    """``{term id: ln L}`` for parameter point(s) ``p`` under ``preset`` ("paper", "full", "future", "minimal");
+    ``br_inv`` = BR(A' -> invisible), default: the decay mode the preset is meant for."""
+    return evaluate_terms(p, resolve_terms(preset, **kw), br_inv=_br_inv(preset, br_inv))
+
+
+def log_likelihood(p, preset: str | TermSpec = "paper", *, br_inv=None, **kw):
     """Joint ln L = sum of the terms' ln L (perturbativity is a prior boundary, not a term)."""
-    return evaluate_log_likelihood(p, resolve_terms(preset, **kw), br_inv=br_inv)
+    return evaluate_log_likelihood(p, resolve_terms(preset, **kw), br_inv=_br_inv(preset, br_inv))
 
 
 def numpyro_model(preset: str | TermSpec = "paper", priors: Any = None, *, registry=None, include=(), exclude=(),
-                  alpha_e: str = "Rb", edm: str = "JILA2023", Q_F: float = 1.0, br_inv: float = 1.0,
+                  alpha_e: str = "Rb", edm: str = "JILA2023", Q_F: float = 1.0, br_inv: float | None = None,
                   derived=DEFAULT_DERIVED, record_terms: bool = True):
     """The dark-sector NumPyro model for a likelihood ``preset`` and ``priors``.
 
@@ -64,5 +73,5 @@ def numpyro_model(preset: str | TermSpec = "paper", priors: Any = None, *, regis
         mcmc.run(jax.random.PRNGKey(0))
     """
     spec = resolve_terms(preset, registry=registry, include=include, exclude=exclude, alpha_e=alpha_e, edm=edm)
-    return make_model(spec, resolve_priors(priors), Q_F=Q_F, br_inv=br_inv, derived=derived,
+    return make_model(spec, resolve_priors(priors), Q_F=Q_F, br_inv=_br_inv(preset, br_inv), derived=derived,
                       record_terms=record_terms)

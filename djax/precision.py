@@ -21,3 +21,13 @@ def require_x64(where: str) -> None:
             f"{where}: djax needs 64-bit floats. Call `djax.enable_x64()` (or set "
             "JAX_ENABLE_X64=1) before using djax; float32 is only supported where documented."
         )
+
+
+def complex_dtype(x):
+    """The complex dtype matching the precision of ``x`` (complex stays as it is): complex128 for float64."""
+    import jax.numpy as jnp
+
+    dt = jnp.asarray(x).dtype
+    if jnp.issubdtype(dt, jnp.complexfloating):
+        return dt
+    return jnp.complex64 if dt == jnp.float32 else jnp.complex128

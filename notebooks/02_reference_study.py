@@ -19,7 +19,7 @@
 # orders of magnitude below the Borexino (2.8·10⁻¹¹ μ_B) and XENONnT (6.3·10⁻¹² μ_B) limits. djax makes the
 # statement quantitative: for each dark-photon mass m_A' it *maximises* the Borexino- (XENONnT-) equivalent
 # effective moment over all other parameters subject to every indirect term lying inside its 90 % CL region
-# (`djax.inference.upper_bound_profile`, an augmented-Lagrangian multi-start fit).
+# (`djax.inference.profile_solver`, an augmented-Lagrangian multi-start fit; `djax optimize` runs the same).
 #
 # Then two discussions the reference study touches: (i) the τ flavour: freeing y_τ, y'_τ opens directions
 # that μ → eγ does not see, which τ → ℓγ (the "full" preset) closes again; (ii) the radiative neutrino mass
@@ -42,7 +42,9 @@ import numpy as np
 import djax
 
 djax.enable_x64()
-from djax.inference import DIRECT_LIMITS_MUB, hierarchy_table, load_config, params_from_values, upper_bound_profile
+from djax.inference import profile_solver
+from djax.jobs import direct_limits, hierarchy_table, load_config, prepare
+from djax.model import PARAMETER_INFO, params_from_values
 from djax.plotting import hierarchy_plot, save_figure
 
 SMALL = os.environ.get("DJAX_NOTEBOOK_SMALL") == "1"
@@ -137,12 +139,30 @@ plots = false
 
 
 paper = load_config(run_toml("paper"))
-reg = djax.io.load_registry()
+prep = prepare(paper, "optimize")  # what `djax optimize` resolves: registry, term ids, compiled terms, priors
+reg = prep.registry
 for cid in ("na64_2023", "babar2017"):
     c = reg.curve(cid)
     print(f"{cid}: epsilon curve defined for m_A' in [{c.m.min():.4g}, {c.m.max():.4g}] GeV")
-print("free parameters:", [p.name for p in djax.inference.priors_from_config(paper) if not p.is_fixed])
-print("likelihood terms:", list(djax.inference.spec_from_config(paper).ids))
+print("free parameters:", [p.name for p in paper.priors if not p.is_fixed])
+print("likelihood terms:", list(prep.ids))
+DIRECT_LIMITS_MUB = direct_limits(reg)  # {"borexino": ..., "xenonnt": ...} from the registry
+
+
+def upper_bound_profile(config, grid):
+    """The largest Borexino- / XENONnT-equivalent moments allowed by the indirect terms of ``config`` at each
+    value of ``grid`` (the profile of `djax optimize`, with this notebook's number of starts and fit lengths)."""
+    prep = prepare(config, "optimize")
+    o = config.optimize
+    solver = profile_solver(prep.spec, prep.priors, parameter=o.profile.parameter, cl=o.cl, n_starts=N_STARTS,
+                            seed=config.run.seed, Q_F=config.model.Q_F, br_inv=config.model.br_invisible, **FIT)
+    rows = [solver.solve(float(m)) for m in grid]  # one compilation, then one grid value at a time
+    prof = {"parameter": o.profile.parameter, "units": PARAMETER_INFO[o.profile.parameter].units,
+            "grid": [r["value"] for r in rows], "indirect_terms": list(solver.indirect_terms)}
+    for key in ("borexino", "xenonnt", "feasible_borexino", "feasible_xenonnt", "argmax_borexino",
+                "argmax_xenonnt"):
+        prof[key] = [r[key] for r in rows]
+    return prof
 
 
 # %% [markdown]
@@ -155,7 +175,7 @@ print("likelihood terms:", list(djax.inference.spec_from_config(paper).ids))
 # The grid stays inside [1.1 MeV, 7.9 GeV]: the NA64 2023 curve starts at 1.055 MeV and the BaBar 2017 curve
 # ends at 7.9999 GeV, and a curve contributes nothing outside its mass range, so at m_A' = 1 MeV or 8 GeV one
 # of the two bounds on ε would silently vanish and the maximum would jump to the prior edge of ε.
-# "infeasible" means no start reached a point satisfying every
+# "not converged" (in the table; "infeasible" below) means no start reached a point satisfying every
 # constraint (a failed fit, not a physics statement: rerun with more starts).
 
 # %%
@@ -167,22 +187,21 @@ def observables_at(point):
 
 
 t0 = time.perf_counter()
-prof = upper_bound_profile(paper, grid=GRID, n_starts=N_STARTS, **FIT)
+prof = upper_bound_profile(paper, GRID)
 print(f"profile of {len(GRID)} masses x 2 experiments: {time.perf_counter() - t0:.1f} s")
 print("indirect terms (constraints):", prof["indirect_terms"])
 print("HIERARCHY TABLE (paper preset, e-mu family; limits: Borexino "
       f"{DIRECT_LIMITS_MUB['borexino']:.2g} mu_B, XENONnT {DIRECT_LIMITS_MUB['xenonnt']:.2g} mu_B)")
-print(hierarchy_table(prof))
+print(hierarchy_table(prof, DIRECT_LIMITS_MUB))
 
 # %% [markdown]
 # The same numbers as a plot (upper panel: the maxima and the limits; lower panel: the ratio in orders of
 # magnitude).
 
 # %%
-columns = {
-    "m_Aprime_GeV": np.asarray(prof["grid"]),
-    "borexino_mu_equiv_max_muB": np.asarray(prof["borexino"]),
-    "xenonnt_mu_equiv_max_muB": np.asarray(prof["xenonnt"]),
+columns = {  # the layout of djax.io.read_profile_csv (what `djax optimize` writes as profile.csv)
+    "parameter": prof["parameter"], "values": np.asarray(prof["grid"]),
+    "borexino": np.asarray(prof["borexino"]), "xenonnt": np.asarray(prof["xenonnt"]),
     "feasible_borexino": np.asarray(prof["feasible_borexino"]),
     "feasible_xenonnt": np.asarray(prof["feasible_xenonnt"]),
 }
@@ -226,7 +245,7 @@ for i, m in enumerate(prof["grid"]):
 # %%
 def profile_row(label, config, grid):
     t = time.perf_counter()
-    pr = upper_bound_profile(config, grid=grid, n_starts=N_STARTS, **FIT)
+    pr = upper_bound_profile(config, grid)
     rows = []
     for i, m in enumerate(pr["grid"]):
         for exp in ("borexino", "xenonnt"):

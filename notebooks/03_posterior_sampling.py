@@ -20,7 +20,8 @@
 # limits.
 #
 # `DJAX_NOTEBOOK_SMALL=1`: 2 chains x (50 warm-up + 50 draws), enough to exercise the machinery but *not* a
-# converged posterior (the diagnostics will say so). Unset: the run file's defaults (4 chains x 1000 + 1000).
+# converged posterior (the diagnostics will say so). Unset: the run file's defaults (4 chains x (500 warm-up +
+# 500 draws)).
 
 # %%
 import os
@@ -36,7 +37,7 @@ import numpy as np
 import djax
 
 djax.enable_x64()
-from djax.inference import load_config, priors_from_config
+from djax.jobs import load_config
 from djax.plotting import corner_plot, observable_posteriors, save_figure, trace_plot
 
 SMALL = os.environ.get("DJAX_NOTEBOOK_SMALL") == "1"
@@ -45,7 +46,7 @@ overrides = {"run.output_dir": (RUN_DIR / "sample").as_posix(), "run.overwrite":
 if SMALL:
     overrides.update({"sample.num_warmup": 50, "sample.num_samples": 50, "sample.num_chains": 2,
                       "sample.checkpoint_every": 25})
-config = load_config(None, **overrides)  # None: the embedded default run file
+config = load_config(None, overrides)  # None: the embedded default run file
 s = config.sample
 print(f"small settings: {SMALL}; {s.num_chains} chains x ({s.num_warmup} warm-up + {s.num_samples} draws), "
       f"preset {config.likelihood.preset!r}; output {config.output_path}")
@@ -73,7 +74,7 @@ print("posterior variables:", list(post.data_vars))
 # after warm-up (should be 0). With the small settings expect warnings.
 
 # %%
-free = [p.name for p in priors_from_config(config) if not p.is_fixed]
+free = list(config.free_parameters)
 table = out.summary.table
 cols = [c for c in ("mean", "sd", "ess_bulk", "ess_tail", "r_hat") if c in table.columns]
 print("DIAGNOSTICS TABLE")
@@ -91,7 +92,7 @@ print("sampler timings [s]:", {k: round(v, 2) for k, v in out.result.timings.ite
 # asinh(y/s) = u, on which their prior is flat.
 
 # %%
-scales = {p.name: p.scale for p in priors_from_config(config) if p.type == "signed_log_uniform"}
+scales = {p.name: p.scale for p in config.priors if p.type == "signed_log_uniform"}
 fig = corner_plot(dt, signed_log_scales=scales, max_draws=500)
 print("wrote", [str(p) for p in save_figure(fig, RUN_DIR / "corner", ("png",))])
 fig

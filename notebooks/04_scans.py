@@ -36,13 +36,14 @@ import numpy as np
 import djax
 
 djax.enable_x64()
-from djax.inference import build_point_fn, load_config
-from djax.inference._scan import read_scan, run_scan_config
+from djax.inference import build_point_fn, run_scan
+from djax.io import SCAN_STATE_FILE, ScanStore, read_scan
+from djax.jobs import load_config, prepare
 
 SMALL = os.environ.get("DJAX_NOTEBOOK_SMALL") == "1"
 RUN_DIR = Path(tempfile.mkdtemp(prefix="djax_nb04_")) if SMALL else Path("notebook_runs") / "04_scans"
 N_POINTS, CHUNK = (20_000, 5_000) if SMALL else (1_000_000, 65_536)
-config = load_config(None, **{
+config = load_config(None, {
     "run.output_dir": (RUN_DIR / "scan").as_posix(), "run.overwrite": True, "output.plots": False,
     "scan.n_points": N_POINTS, "scan.chunk_size": CHUNK, "scan.method": "sobol", "scan.bins": 30,
     "scan.projections": [["m_Aprime", "epsilon"], ["M_F", "m_S1"]],
@@ -105,16 +106,27 @@ print("stored outputs:", sorted(k.split("/", 1)[1] for k in data))
 # ## Resuming an interrupted scan
 #
 # The scan state (`scan_state.json`) is updated only after a chunk is durable in `scan.zarr`, so an
-# interruption (Ctrl-C, a lost job) loses at most the chunk in flight. Here we interrupt a second scan after
-# its first chunk (a callback raising `KeyboardInterrupt`, as Ctrl-C would), then continue it with
-# `run.resume = true` (CLI: `djax scan RUNFILE --resume`). Settings must match the stored ones.
+# interruption (Ctrl-C, a lost job) loses at most the chunk in flight. The job continues such a run with
+# `run.resume = true` (CLI: `djax scan RUNFILE --resume`; Python: `djax.scan(config, resume=True)`). Here the same
+# machinery one level down: `djax.inference.run_scan`, the driver the job calls, with the job's point function
+# and priors (`djax.jobs.prepare`) and a `djax.io.ScanStore`. We interrupt a second scan after its first chunk
+# (a callback raising `KeyboardInterrupt`, as Ctrl-C would), then run it again on the same store, which
+# continues it from the first incomplete chunk. Settings must match the stored ones.
 
 # %%
-resumable = load_config(None, **{
+resumable = load_config(None, {
     "run.output_dir": (RUN_DIR / "resumable").as_posix(), "output.plots": False,
     "scan.n_points": 4 * CHUNK if SMALL else 4 * 65_536, "scan.chunk_size": CHUNK if SMALL else 65_536,
     "scan.bins": 30, "scan.projections": [["m_Aprime", "epsilon"]],
 })
+
+
+prep = prepare(resumable, "scan")  # the compiled terms and priors the scan job would use
+sc = resumable.scan
+point_fn = build_point_fn(prep.spec, prep.priors, Q_F=resumable.model.Q_F, br_inv=resumable.model.br_invisible,
+                          cl=sc.cl)
+scan_kw = dict(n_points=sc.n_points, method=sc.method, chunk_size=sc.chunk_size, seed=resumable.run.seed,
+               projections=sc.projections, bins=sc.bins, store_keys=("all",), progress=False)
 
 
 def stop_after_first(i, summary):
@@ -123,17 +135,18 @@ def stop_after_first(i, summary):
 
 
 folder = resumable.output_path
-Path(folder).mkdir(parents=True, exist_ok=True)
 try:
-    run_scan_config(build_point_fn(resumable), resumable, folder, on_chunk=stop_after_first, progress=False)
+    run_scan(point_fn, prep.priors, store=ScanStore(folder), on_chunk=stop_after_first, **scan_kw)
 except KeyboardInterrupt:
     print("interrupted after the first chunk")
 import json
 
-state = json.loads((Path(folder) / "scan_state.json").read_text())
-print(f"on disk: {state['completed_chunks']} complete chunk(s) of {resumable.scan.n_points // resumable.scan.chunk_size}")
-res2 = run_scan_config(build_point_fn(resumable), resumable, folder, resume=True, progress=False)
+state = json.loads((Path(folder) / SCAN_STATE_FILE).read_text())
+print(f"on disk: {state['completed_chunks']} complete chunk(s) of {sc.n_points // sc.chunk_size}")
+res2 = run_scan(point_fn, prep.priors, store=ScanStore(folder), **scan_kw)  # the store holds a scan: continued
 print(f"RESUMED: {res2.n_done} points done, complete: {res2.complete}, allowed fraction {res2.allowed_fraction:.5f}")
-fresh = djax.inference._scan.run_scan_config(build_point_fn(resumable), resumable, None, progress=False)
+fresh = run_scan(point_fn, prep.priors, store=None, **scan_kw)  # no store: summaries only
+same = (fresh.n_allowed == res2.n_allowed and fresh.best_loglike == res2.best_loglike
+        and all(np.array_equal(fresh.maps[k]["allowed"], res2.maps[k]["allowed"]) for k in fresh.maps))
 print(f"an uninterrupted scan of the same points: allowed fraction {fresh.allowed_fraction:.5f} "
-      f"(identical: {fresh.n_allowed == res2.n_allowed})")
+      f"(identical: {same})")

@@ -33,14 +33,14 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import jax.numpy as jnp
 import numpy as np
 
 import djax
 
 djax.enable_x64()
-from djax.inference import load_config, upper_bound_profile
+from djax.inference import profile_solver
 from djax.io import CURVE_HEADER, load_registry
+from djax.jobs import load_config, prepare
 
 SMALL = os.environ.get("DJAX_NOTEBOOK_SMALL") == "1"
 RUN_DIR = Path(tempfile.mkdtemp(prefix="djax_nb05_")) if SMALL else Path("notebook_runs") / "05_custom_limits"
@@ -166,19 +166,22 @@ print(f"BR(mu->e gamma) = {float(obs['br_mu_e_gamma']):.4g}: Poisson zero-count 
 # %%
 common = {"run.output_dir": (RUN_DIR / "runs").as_posix(), "optimize.n_starts": N_STARTS, "output.plots": False}
 configs = {  # the embedded default run file (e-mu family, y_tau = y'_tau = 0), with and without the user limits
-    "paper (packaged)": load_config(None, **common),
-    "paper + user limits": load_config(None, **common, **{"likelihood.registry": user_toml.as_posix(),
-                                                          "likelihood.include": ["my_mueg_5e14", "my_eps_curve"]}),
+    "paper (packaged)": load_config(None, common),
+    "paper + user limits": load_config(None, {**common, "likelihood.registry": user_toml.as_posix(),
+                                              "likelihood.include": ["my_mueg_5e14", "my_eps_curve"]}),
 }
 print("PROFILE POINT TABLE (m_Aprime = 0.02 GeV)")
 res = {}
 for label, cfg in configs.items():
-    prof = upper_bound_profile(cfg, grid=[0.02], n_starts=N_STARTS, **FIT)
-    res[label] = prof
+    prep = prepare(cfg, "optimize")  # the registry, terms and priors `djax optimize` would use
+    solver = profile_solver(prep.spec, prep.priors, parameter="m_Aprime", cl=cfg.optimize.cl, n_starts=N_STARTS,
+                            seed=cfg.run.seed, Q_F=cfg.model.Q_F, br_inv=cfg.model.br_invisible, **FIT)
+    row = solver.solve(0.02)  # one grid value of the profile
+    res[label] = row
     for exp in ("borexino", "xenonnt"):
-        v = prof[exp][0] if prof[f"feasible_{exp}"][0] else float("nan")
-        print(f"{label:20s} {exp:9s} max mu_equiv = {v:.4e} mu_B   constraints: {prof['indirect_terms']}")
-a, b = res["paper (packaged)"]["borexino"][0], res["paper + user limits"]["borexino"][0]
+        v = row[exp] if row[f"feasible_{exp}"] else float("nan")
+        print(f"{label:20s} {exp:9s} max mu_equiv = {v:.4e} mu_B   constraints: {list(solver.indirect_terms)}")
+a, b = res["paper (packaged)"]["borexino"], res["paper + user limits"]["borexino"]
 if np.isfinite(a) and np.isfinite(b) and a > 0 and b > 0:
     print(f"the user limits lower the reachable Borexino-equivalent moment by a factor {a / b:.3g} "
           f"(expected about sqrt(1.5e-13/5e-14) x 3 = {np.sqrt(1.5e-13 / 5e-14) * 3:.3g} if MEG and NA64 both bind)")

@@ -390,7 +390,7 @@ def test_licence_and_readme_shipped():
         assert name in readme, name
 
 
-# =================================================================================== registry draft
+# =================================================================================== registry entries
 def test_registry_covers_every_shipped_file():
     files = {Path(e.limit.path).name for e in REGISTRY.values()}
     assert files == set(SHIPPED_LMT)
@@ -404,7 +404,7 @@ def test_registry_covers_every_shipped_file():
 
 
 def test_registry_errors(tmp_path):
-    text = (data_dir() / "registry_visible.toml").read_text().replace('file = "darkcast/', f'file = "{PKG}/')
+    text = (data_dir() / "registry.toml").read_text().replace('file = "darkcast/', f'file = "{PKG}/')
     p = _write(tmp_path, "reg.toml", text.replace('channel = "mu_mu"', 'channel = "e_e"', 1))
     with pytest.raises(DC.DarkCastFileError) as ei:
         DC.load_visible_registry(p)

@@ -12,6 +12,8 @@ from scipy import stats
 from djax.likelihood import _curves as C
 from djax.likelihood import _forms as F
 
+pytestmark = pytest.mark.strict_dtypes
+
 CLS = [0.68, 0.9, 0.95, 0.99]
 
 

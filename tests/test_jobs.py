@@ -1,7 +1,6 @@
-"""End-to-end jobs on CPU with small settings: sample, optimize (best fit + upper-bound profile), scan, plot."""
+"""The jobs from Python and the command line, on a reduced problem: profile against brute force, run-folder
+lifecycle (status, default folders per job, refusals), and the job fingerprint."""
 import json
-import math
-from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -10,10 +9,13 @@ import pytest
 
 import djax
 from djax.cli import main
-from djax.inference import load_config, upper_bound_profile
-from djax.inference._jobs import build_point_fn, cl_thresholds
+from djax.errors import FolderError, ResumeRefused
+from djax.inference import build_point_fn, profile_solver
+from djax.io import read_metadata
+from djax.jobs import load_config, prepare
+from djax.likelihood import cl_thresholds, is_direct
 
-# A reduced problem: everything fixed but (y_e, yp_mu, epsilon) -- small enough for a brute-force reference.
+# A reduced problem: everything fixed but (y_e, yp_mu, m_Aprime, epsilon) -- small enough for brute force.
 REDUCED = """
 schema = 1
 [run]
@@ -65,12 +67,12 @@ n_starts = 4
 outer_iters = 10
 inner_steps = 60
 [sample]
-num_warmup = 60
-num_samples = 60
+num_warmup = 30
+num_samples = 30
 num_chains = 2
 checkpoint_every = 30
 [scan]
-n_points = 4000
+n_points = 2000
 chunk_size = 1000
 method = "sobol"
 projections = [["y_e", "epsilon"]]
@@ -80,23 +82,25 @@ plots = false
 
 
 @pytest.fixture(scope="module")
-def reduced_config():
-    return load_config(REDUCED)
+def prepared():
+    djax.enable_x64()
+    return prepare(load_config(REDUCED), "optimize")
 
 
-def test_profile_matches_brute_force(reduced_config):
+def test_profile_matches_brute_force(prepared):
     """max mu_equiv(Borexino) s.t. MEG II + NA64 + BaBar at 90% CL: profile vs a dense grid.
 
-    With y_mu = y'_e = 0 the indirect constraints factorise: BR(mu->e gamma) bounds |y_e y'_mu| (plus the
-    non-enhanced y_e y_mu term, zero here) and NA64/BaBar bound epsilon, while mu_equiv ∝ epsilon |y_e y'_mu|,
-    so the maximum sits on the corner of both bounds. A 600 x 400 log-grid locates it to ~1%."""
-    prof = upper_bound_profile(reduced_config, grid=[0.02])
-    best = prof["borexino"][0]
-    assert prof["feasible_borexino"][0] and best > 0
+    With y_mu = y'_e = 0 the indirect constraints factorise: BR(mu->e gamma) bounds |y_e y'_mu| and NA64/BaBar
+    bound epsilon, while mu_equiv ∝ epsilon |y_e y'_mu|, so the maximum sits on the corner of both bounds. A
+    600 x 400 log grid, refined around its best cell, locates it to ~1%."""
+    spec, priors = prepared.spec, prepared.priors
+    row = profile_solver(spec, priors, parameter="m_Aprime", n_starts=4, seed=3, outer_iters=10,
+                         inner_steps=60).solve(0.02)
+    best = row["borexino"]
+    assert row["feasible_borexino"] and best > 0
 
-    point_fn = jax.jit(jax.vmap(build_point_fn(reduced_config)))
-    spec = djax.inference.spec_from_config(reduced_config)
-    direct = np.array(djax.likelihood.is_direct(spec))
+    point_fn = jax.jit(jax.vmap(build_point_fn(spec, priors)))
+    direct = np.array(is_direct(spec))
     thr = cl_thresholds(spec, 0.9)
 
     def grid_max(ye, eps):
@@ -110,7 +114,6 @@ def test_profile_matches_brute_force(reduced_config):
         k = int(np.argmax(mu))
         return float(mu[k]), Y.ravel()[k], E.ravel()[k]
 
-    # stage 1: log grid over the whole box; stage 2: zoom into +-3 cells of the best cell
     ye, eps = np.geomspace(1e-6, 3.0, 600), np.geomspace(1e-7, 1e-2, 400)
     brute, y0, e0 = grid_max(ye, eps)
     dy, de = ye[1] / ye[0], eps[1] / eps[0]
@@ -122,24 +125,49 @@ def test_profile_matches_brute_force(reduced_config):
     assert best < 2.8e-11 * 1e-3  # the reference study's hierarchy, orders of magnitude below Borexino
 
 
-def test_cli_sample_plot_and_resume_refusal(tmp_path):
-    run = tmp_path / "reduced.toml"
-    run.write_text(REDUCED)
-    out = tmp_path / "s"
-    assert main(["sample", str(run), "--out", str(out)]) == 0
-    for name in ("posterior.nc", "summary.txt", "summary.csv", "run.toml", "metadata.json"):
-        assert (out / name).is_file(), name
-    from djax.inference._arviz import read_datatree
+def test_python_jobs_record_their_lifecycle(tmp_path):
+    """Jobs started from Python end as done (not 'running' forever), in folders named by job."""
+    out = djax.sample(REDUCED, overrides={"run.output_dir": str(tmp_path / "{name}-{job}")}, progress=False,
+                      quiet=True)
+    assert out.folder == tmp_path / "reduced-sample"
+    meta = read_metadata(out.folder)
+    assert meta["status"] == "done" and meta["job"] == "sample" and meta["fingerprint"]["seed"] == 3
+    assert out.datatree["posterior"]["y_e"].shape == (2, 30)
+    res = djax.scan(REDUCED, overrides={"run.output_dir": str(tmp_path / "{name}-{job}")}, quiet=True)
+    assert res.complete and read_metadata(tmp_path / "reduced-scan")["status"] == "done"
+    # the optimize job of the same run file gets its own folder: no collision with the sample run
+    opt = djax.optimize(REDUCED, overrides={"run.output_dir": str(tmp_path / "{name}-{job}"),
+                                            "optimize.profile.enabled": False}, quiet=True)
+    assert opt.folder == tmp_path / "reduced-optimize" and opt.best_fit["neg_log_likelihood"] < 1e-3
+    with pytest.raises(FolderError, match="already holds results"):
+        djax.scan(REDUCED, overrides={"run.output_dir": str(tmp_path / "{name}-{job}")}, quiet=True)
+    with pytest.raises(FolderError, match="belongs to a 'scan' job"):
+        djax.sample(REDUCED, out=tmp_path / "reduced-scan", resume=True, quiet=True)
+    before = (tmp_path / "reduced-scan" / "metadata.json").read_bytes()
+    with pytest.raises(ResumeRefused, match="scan.n_points"):
+        djax.scan(REDUCED, out=tmp_path / "reduced-scan", resume=True, overrides={"scan.n_points": 3000}, quiet=True)
+    assert (tmp_path / "reduced-scan" / "metadata.json").read_bytes() == before
 
-    dt = read_datatree(out / "posterior.nc")
-    assert dt["posterior"]["y_e"].shape == (2, 60)
-    assert "lnL_meg2_mueg" in dt["posterior"] and "diverging" in dt["sample_stats"]
-    meta = json.loads((out / "metadata.json").read_text())
-    assert meta["seed"] == 3 and "jax" in json.dumps(meta["versions"]) and meta["status"] == "done"
-    # an existing run folder is never overwritten silently
-    assert main(["sample", str(run), "--out", str(out)]) == 2
-    assert main(["plot", str(out)]) == 0
-    assert any(p.suffix == ".png" for p in (out / "plots").iterdir())
+
+def test_failed_job_is_marked_failed(tmp_path, monkeypatch):
+    """A job that fails after its folder exists says so in metadata.json."""
+    out = tmp_path / "f"
+    cfg = load_config(REDUCED, {"scan.store": ["no_such_output"]})
+    with pytest.raises(djax.errors.DjaxError, match="scan.store"):
+        djax.scan(cfg, out=out, quiet=True)
+    assert read_metadata(out)["status"] == "failed"
+
+
+def test_fingerprint_covers_what_determines_results(prepared):
+    fp = prepared.fingerprint
+    terms = fp["likelihood"]["terms"]
+    assert set(terms) == set(prepared.ids)
+    assert len(terms["na64_2023"]["file_sha256"]) == 64 and terms["meg2_mueg"]["value"] == 1.5e-13
+    assert fp["priors"]["y_e"] == {"type": "log_uniform", "low": 1e-6, "high": 3.0}
+    assert fp["optimize"]["profile"]["n_points"] == 2 and fp["djax_version"] == djax.__version__
+    json.dumps(fp)  # plain data only
+    other = prepare(load_config(REDUCED, {"likelihood.overrides.meg2_mueg.value": 1.0e-13}), "optimize")
+    assert other.fingerprint["likelihood"]["terms"]["meg2_mueg"]["value"] == 1.0e-13
 
 
 def test_cli_optimize_writes_profile_and_hierarchy(tmp_path):
@@ -151,34 +179,21 @@ def test_cli_optimize_writes_profile_and_hierarchy(tmp_path):
     assert set(best["terms"]) == {"meg2_mueg", "borexino_mueff", "na64_2023", "babar2017"}
     assert 0 <= best["neg_log_likelihood"] < 1e-3  # the data prefer no signal: zero-signal ln L = 0
     rows = (out / "profile.csv").read_text().strip().splitlines()
-    assert rows[0].startswith("m_Aprime_GeV,borexino_mu_equiv_max_muB") and len(rows) == 3
+    assert [r for r in rows if not r.startswith("#")][0].startswith("m_Aprime_GeV,borexino_mu_equiv_max_muB")
+    assert len([r for r in rows if not r.startswith("#")]) == 3
     assert "log10(lim/max)" in (out / "hierarchy.txt").read_text()
+    assert main(["plot", str(out)]) == 0
+    assert (out / "plots" / "hierarchy.png").is_file() and (out / "plots" / "epsilon_mass_plane.pdf").is_file()
 
 
-def test_cli_scan_resume_equals_uninterrupted(tmp_path, reduced_config):
-    from djax.inference._scan import read_scan, run_scan_config
+def test_scan_allowed_criterion_uses_the_run_files_cl(prepared):
+    """The 'allowed' output of a scan point follows scan.cl (it was once fixed at 90%)."""
+    from djax.io import load_registry
 
-    fn = build_point_fn(reduced_config)
-    full = run_scan_config(fn, reduced_config, tmp_path / "full", resume=False)
-
-    calls = {"n": 0}
-
-    def stop_after_two(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise KeyboardInterrupt
-
-    from djax.inference._scan import run_scan
-
-    with pytest.raises(KeyboardInterrupt):
-        run_scan(fn, reduced_config.priors, n_points=4000, method="sobol", chunk_size=1000, seed=3,
-                 out_dir=tmp_path / "part", projections=[("y_e", "epsilon")], on_chunk=stop_after_two,
-                 progress=False)
-    res = run_scan(fn, reduced_config.priors, n_points=4000, method="sobol", chunk_size=1000, seed=3,
-                   out_dir=tmp_path / "part", projections=[("y_e", "epsilon")], resume=True, progress=False)
-    a = read_scan(tmp_path / "full")
-    b = read_scan(tmp_path / "part")
-    assert res.n_done == full.n_done == 4000
-    np.testing.assert_array_equal(a["outputs/loglike"], b["outputs/loglike"])
-    np.testing.assert_array_equal(a["params/y_e"], b["params/y_e"])
-    assert 0.0 < full.allowed_fraction < 1.0
+    eps90 = float(np.interp(np.log(0.02), np.log(load_registry().curve("na64_2023").m),
+                            np.log(load_registry().curve("na64_2023").eps)))
+    point = {"y_e": jnp.asarray(1e-6), "yp_mu": jnp.asarray(1e-6), "m_Aprime": jnp.asarray(0.02),
+             "epsilon": jnp.asarray(0.8 * np.exp(eps90))}  # NA64: ln L = ln(0.1) * 0.64 = -1.47
+    spec, priors = prepared.spec, prepared.priors
+    assert bool(build_point_fn(spec, priors, cl=0.9)(point)["allowed"])
+    assert not bool(build_point_fn(spec, priors, cl=0.5)(point)["allowed"])  # threshold ln(0.5) = -0.69

@@ -16,6 +16,8 @@ from djax.io import (
 from djax.io import RawCurve
 from djax.likelihood import _curves as C
 
+pytestmark = pytest.mark.strict_dtypes
+
 INVALID = Path(__file__).parent / "data" / "invalid_limits"
 CURVES = sorted(p.name for p in data_dir().glob("*eps*.csv"))
 CLEAN_FILES = [

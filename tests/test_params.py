@@ -9,6 +9,8 @@ import pytest
 import djax
 from djax import Params, check_params
 
+pytestmark = pytest.mark.strict_dtypes
+
 
 def _default(**kw):
     return Params.default().replace(**{k: jnp.asarray(v) for k, v in kw.items()})

@@ -7,6 +7,7 @@ import os
 import tomllib
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from djax.io import (RunFileError, atomic_write_json, atomic_write_text, default_run_text, load_run, parse_run,
@@ -53,7 +54,7 @@ def test_default_file_equals_schema_defaults():
     # the embedded file is the schema default except that it fixes the tau Yukawas to 0: the reference
     # study's e-mu family (a run file that does not mention them leaves them free)
     tau_off = {"priors": {"y_tau": {"value": 0.0}, "yp_tau": {"value": 0.0}}}
-    assert cfg == validate_run({"schema": 1, **tau_off})
+    assert cfg == validate_run({"schema": 1, "model": {"dark_photon_decays": "invisible"}, **tau_off})
     assert cfg.run.job == "sample" and cfg.likelihood.preset == "paper"
     assert cfg.free_parameters == ("M_F", "m_S1", "m_S2", "theta", "y_e", "y_mu", "yp_e", "yp_mu",
                                    "g_D", "m_Aprime", "epsilon")
@@ -73,7 +74,7 @@ def test_resolved_round_trip_default_and_custom():
     for cfg in (load_run(), validate_run({
         "schema": 1,
         "run": {"name": "t-1", "seed": 12345, "job": "scan"},
-        "model": {"dark_coupling": "alpha_D", "Q_F": -2.0, "br_invisible": 0.5},
+        "model": {"dark_coupling": "alpha_D", "Q_F": -2.0, "dark_photon_decays": "mixed", "br_invisible": 0.5},
         "priors": {"M_F": {"value": 750.0}, "alpha_D": {"type": "uniform", "low": 0.0, "high": 0.5},
                    "theta": {"type": "fixed", "value": 0.3}},
         "likelihood": {"preset": "full", "include": ["m_nu_sum"], "exclude": ["borexino"],
@@ -196,3 +197,77 @@ def test_relative_paths_resolve_against_the_run_file(tmp_path):
     assert cfg.likelihood.registry == str(tmp_path / "sub" / "mine.toml")
     assert cfg.output_path == tmp_path / "sub" / "out" / "reference"
     assert load_run().output_path == Path.cwd() / "runs" / "reference-sample"
+
+
+# ---------------------------------------------------------------------------------------------
+# property tests: every valid run file and prior box round-trips; every invalid box is refused by key
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from djax.model import PARAMETER_INFO, SchemaError, make_prior  # noqa: E402
+
+_FREE = [n for n in DEFAULT_PRIORS if n != "alpha_D"]
+
+
+@st.composite
+def _prior_table(draw, name):
+    info = PARAMETER_INFO[name]
+    lo_b = info.lo if info.lo is not None else 1e-3
+    hi_b = info.hi if info.hi is not None else 1e5
+    if info.lo_open or name in ("M_F", "m_S1", "m_S2", "m_Aprime", "epsilon"):
+        lo_b = max(lo_b, 1e-9)
+        a = draw(st.floats(math.log(lo_b), math.log(hi_b) - 1e-3, allow_nan=False))
+        b = draw(st.floats(a + 1e-6, math.log(hi_b) if info.hi is None or not info.hi_open else math.log(hi_b) - 1e-9,
+                           allow_nan=False))
+        return {"type": "log_uniform", "low": math.exp(a), "high": min(math.exp(b), hi_b * (1 - 1e-12))}
+    a = draw(st.floats(lo_b, hi_b, allow_nan=False))
+    b = draw(st.floats(lo_b, hi_b, allow_nan=False))
+    if a == b:
+        return {"value": a}
+    lo, hi = min(a, b), max(a, b)
+    if name.startswith("y"):
+        return {"type": "signed_log_uniform", "low": lo, "high": hi,
+                "scale": draw(st.floats(1e-16, 1e-2, allow_nan=False))}
+    return {"type": "uniform", "low": lo, "high": hi}
+
+
+@st.composite
+def _run_data(draw):
+    names = draw(st.lists(st.sampled_from(_FREE), unique=True, max_size=5))
+    priors = {n: draw(_prior_table(n)) for n in names}
+    data = {"schema": 1, "priors": priors,
+            "run": {"seed": draw(st.integers(0, 2**63 - 1)), "name": draw(st.from_regex(r"[a-z][a-z0-9_]{0,8}",
+                                                                                      fullmatch=True))},
+            "sample": {"num_chains": draw(st.integers(1, 64)), "target_accept": draw(st.floats(0.01, 0.999))},
+            "scan": {"n_points": draw(st.integers(1, 10**9)), "method": draw(st.sampled_from(["random", "sobol"]))},
+            "likelihood": {"preset": draw(st.sampled_from(["paper", "full", "future"]))}}
+    if all(p.get("value") is not None for p in priors.values()) and len(priors) == len(_FREE):
+        priors.pop(next(iter(priors)))
+    return data
+
+
+@given(_run_data())
+def test_valid_run_files_round_trip(data):
+    cfg = validate_run(data)
+    again = parse_run(resolved_toml(cfg))
+    assert again == cfg and resolved_toml(again) == resolved_toml(cfg)
+
+
+@given(st.sampled_from(_FREE), st.floats(allow_nan=False, allow_infinity=False, width=64),
+       st.floats(allow_nan=False, allow_infinity=False, width=64))
+def test_prior_boxes_inside_the_physical_range_or_refused(name, a, b):
+    info = PARAMETER_INFO[name]
+    lo, hi = min(a, b), max(a, b)
+    kind = "uniform"
+    try:
+        p = make_prior(name, kind, lo, hi)
+    except SchemaError as exc:
+        assert exc.key.startswith(f"priors.{name}")
+        assert lo == hi or not (info.contains(lo) and info.contains(hi))
+        return
+    assert info.contains(p.low) and info.contains(p.high) and p.low < p.high
+    u = np.linspace(0.0, 1.0, 5)
+    x = p.from_unit(u)
+    assert np.all((x >= p.low - 1e-12 * abs(p.low)) & (x <= p.high + 1e-12 * abs(p.high)))
+    np.testing.assert_allclose(p.to_latent(p.to_physical(p.latent_bounds()[0] + 0.5)), p.latent_bounds()[0] + 0.5)

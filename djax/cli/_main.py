@@ -1,6 +1,14 @@
 """The ``djax`` command line: argument parsing, then ``djax.jobs``; errors become one line and exit status 2.
 
-    djax run                        evaluate the default benchmark point, print its observables
+    djax run [RUNFILE] [--point FILE] [--set params.M_F=2000] [--format table|json] [--cl 0.9]
+                                    observables of a point (default Params.default()) and, for every likelihood
+                                    term of the run file, prediction, limit, ratio and ln L, most constraining first
+    djax list [terms|presets|observables|parameters] [--preset P] [--format table|json] [--bibtex]
+                                    what djax knows: registry terms (values, CL, papers, status, presets),
+                                    observables with units, parameters with default priors, presets; --bibtex:
+                                    BibTeX of a preset's inputs
+    djax export wcxf [RUNFILE] [--point FILE] [--set params.K=V] --out FILE [--scale S] [--eft E]
+                                    dipole coefficients of a point as a WCxf file (wilson/flavio)
     djax init [PATH]                write a commented copy of the default run file to edit
     djax check [RUNFILE] [--set ..] validate a run file as a job would (registry, curves, priors); run nothing
     djax sample [RUNFILE] [opts]    NUTS posterior sampling (no RUNFILE: the reference analysis)
@@ -22,8 +30,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 DEFAULT_INIT_PATH = "djax_run.toml"
 JOB_HELP = {"sample": "NUTS posterior sampling", "optimize": "best fit and the upper-bound profile",
@@ -58,10 +66,44 @@ def _cmd_check(args, argv) -> int:
     return 0
 
 
-def _cmd_run(args, argv) -> int:
-    from djax.report import benchmark_table
+def _point_sets(args) -> tuple[dict, dict]:
+    """Split ``--set`` into point parameters (``params.<key>``) and run-file overrides (everything else)."""
+    from djax.io import parse_set_option
 
-    print(benchmark_table())
+    point, run = {}, {}
+    for item in args.set or ():
+        k, v = parse_set_option(item)
+        if k.startswith("params."):
+            point[k[len("params."):]] = v
+        else:
+            run[k] = v
+    return point, run
+
+
+def _cmd_run(args, argv) -> int:
+    from djax.report import run_report
+
+    point, run = _point_sets(args)
+    print(run_report(args.runfile, point=args.point, sets=point, overrides=run, fmt=args.format, cl=args.cl))
+    return 0
+
+
+def _cmd_list(args, argv) -> int:
+    from djax.report import bibtex_report, list_report
+
+    if args.bibtex:
+        print(bibtex_report(args.preset, registry=args.registry), end="")
+    else:
+        print(list_report(args.kind, preset=args.preset, fmt=args.format, registry=args.registry))
+    return 0
+
+
+def _cmd_export(args, argv) -> int:
+    from djax.report import export_report
+
+    point, run = _point_sets(args)
+    print(export_report(args.runfile, out=args.out, point=args.point, sets=point, overrides=run,
+                        scale=args.scale, eft=args.eft))
     return 0
 
 
@@ -106,14 +148,47 @@ def _add_runfile_options(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     from djax import __version__
     from djax.io import JOBS, PLOT_FORMATS
+    from djax.report import FORMATS, LIST_KINDS
 
     ap = argparse.ArgumentParser(prog="djax", description="Differentiable dark-sector neutrino-TMM fitter.",
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--version", action="version", version=f"djax {__version__}")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    p = sub.add_parser("run", help="evaluate the default benchmark point and print its observables")
+    p = sub.add_parser("run", help="observables and likelihood terms of one point (default: the benchmark point)")
+    p.add_argument("runfile", nargs="?", default=None,
+                   help="run file (TOML) giving the likelihood preset and model options; default: the embedded one")
+    p.add_argument("--point", metavar="FILE", default=None,
+                   help="point file (TOML: M_F, m_S1, m_S2, theta, y_e..yp_tau or y/yp = [..], g_D, m_Aprime, "
+                        "epsilon); keys not given keep their benchmark value")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="params.<key>=<value> sets a point parameter (e.g. --set params.M_F=2000); other keys "
+                        "override the run file (e.g. --set likelihood.preset=full); repeatable")
+    p.add_argument("--format", choices=FORMATS, default="table", help="output format (default table)")
+    p.add_argument("--cl", type=float, default=0.9, help="confidence level of the 'excluded' flags (default 0.9)")
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("list", help="list likelihood terms, presets, observables or parameters; BibTeX of inputs")
+    p.add_argument("kind", nargs="?", choices=LIST_KINDS, default="terms", help="what to list (default terms)")
+    p.add_argument("--preset", default=None, help="only this likelihood preset's terms / observables")
+    p.add_argument("--format", choices=FORMATS, default="table", help="output format (default table)")
+    p.add_argument("--bibtex", action="store_true", help="print BibTeX entries of the preset's inputs "
+                                                          "(default preset paper)")
+    p.add_argument("--registry", metavar="TOML", default=None,
+                   help="a limit-registry TOML that extends the packaged registry")
+    p.set_defaults(func=_cmd_list)
+
+    p = sub.add_parser("export", help="export a point's dipole coefficients (WCxf for wilson/flavio)")
+    p.add_argument("what", choices=("wcxf",), help="export format")
+    p.add_argument("runfile", nargs="?", default=None, help="run file (model.Q_F); default: the embedded one")
+    p.add_argument("--point", metavar="FILE", default=None, help="point file (TOML), as for djax run")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="params.<key>=<value>, as for djax run")
+    p.add_argument("--out", metavar="FILE", required=True, help="output file (.json or .yaml)")
+    p.add_argument("--scale", type=float, default=None,
+                   help="scale in GeV the coefficients are labelled with (default 1.0 = flavio's mu-decay scale)")
+    p.add_argument("--eft", choices=("WET", "WET-4", "WET-3"), default=None,
+                   help="EFT (default WET-4 below 4.2 GeV, WET above)")
+    p.set_defaults(func=_cmd_export)
 
     p = sub.add_parser("init", help="write a commented copy of the default run file")
     p.add_argument("path", nargs="?", default=DEFAULT_INIT_PATH, help=f"where (default {DEFAULT_INIT_PATH})")

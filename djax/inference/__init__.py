@@ -1,9 +1,17 @@
 """Inference (pure computation, no file I/O): the NumPyro model, the NUTS driver, optax fits and constrained
 maximisation, the upper-bound profile, streamed scans and ArviZ diagnostics. The jobs that run these from a run
 file, with run folders and checkpoints, are in :mod:`djax.jobs`."""
+from ._diagnostics import LOG_LIKELIHOOD_NOTE as LOG_LIKELIHOOD_NOTE
+from ._diagnostics import SAMPLE_STATS_INFO as SAMPLE_STATS_INFO
 from ._diagnostics import Summary as Summary
+from ._diagnostics import loo_by_term as loo_by_term
+from ._diagnostics import plain_data as plain_data
+from ._diagnostics import prior_draws as prior_draws
+from ._diagnostics import stack_log_likelihood as stack_log_likelihood
 from ._diagnostics import summarize as summarize
+from ._diagnostics import term_attrs as term_attrs
 from ._diagnostics import to_datatree as to_datatree
+from ._diagnostics import variable_attrs as variable_attrs
 from ._model import DEFAULT_DERIVED as DEFAULT_DERIVED
 from ._model import make_model as make_model
 from ._model import sample_parameters as sample_parameters
@@ -47,7 +55,9 @@ from ._scan import scan_maps as scan_maps
 from ._scan import scan_settings as scan_settings
 
 __all__ = [
-    "Summary", "summarize", "to_datatree", "DEFAULT_DERIVED", "make_model", "sample_parameters", "CHAIN_METHODS",
+    "Summary", "summarize", "to_datatree", "LOG_LIKELIHOOD_NOTE", "SAMPLE_STATS_INFO", "loo_by_term", "plain_data",
+    "prior_draws", "stack_log_likelihood", "term_attrs", "variable_attrs", "DEFAULT_DERIVED", "make_model",
+    "sample_parameters", "CHAIN_METHODS",
     "STAT_NAMES", "CheckpointStore", "SamplingInterrupted", "SamplingResult", "default_segment",
     "log_density_model", "run_nuts", "state_from_arrays", "state_to_arrays", "OPT_METHODS", "ConstrainedResult",
     "FitResult", "ProfileResult", "best_fit", "best_fit_model", "maximize_subject_to", "profile", "build_point_fn",

@@ -236,7 +236,7 @@ def run_nuts(
         "seed": int(seed), "num_warmup": int(num_warmup), "num_samples": int(num_samples),
         "num_chains": int(num_chains), "chain_method": chain_method, "target_accept": float(target_accept),
         "max_tree_depth": int(max_tree_depth), "dense_mass": bool(dense_mass), "segment": seg,
-        "init_strategy": getattr(init_strategy, "__name__", type(init_strategy).__name__),
+        "init_strategy": _plain(init_strategy),
         "init_params_given": init_params is not None, "sampler": f"numpyro {numpyro.__version__} NUTS",
     }
 
@@ -383,6 +383,12 @@ def run_nuts(
     total = {k: t0_prev[k] + timings_now[k] for k in ("init", "warmup", "sampling")}
     total["total"] = sum(total.values())
     return SamplingResult(samples, deterministic, stats, settings, total, imm)
+
+
+def _plain(v):
+    from ._diagnostics import plain_data
+
+    return plain_data(v)
 
 
 def default_segment(num_warmup: int, num_samples: int) -> int:

@@ -1,4 +1,4 @@
-"""DarkCast limit files: reader, cleaning and the visible-search registry draft (host side, numpy).
+"""DarkCast limit files: reader, cleaning and the checks of visible-search registry entries (host side, numpy).
 
 DarkCast (Ilten, Soreq, Williams, Xue, arXiv:1801.04847; GPL-2.0-or-later) stores every limit as
 
@@ -34,7 +34,6 @@ import ast
 import hashlib
 import math
 import re
-import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -60,9 +59,16 @@ __all__ = [
     "rvalue_islands",
     "format_lmt",
     "channel_of_decay",
+    "VISIBLE_KEYS",
     "VISIBLE_ENTRY_KEYS",
+    "VISIBLE_REQUIRED",
+    "SEARCHES",
+    "check_visible_fields",
+    "load_visible_limit",
+    "reference_channels",
     "VisibleEntry",
     "default_visible_registry_path",
+    "visible_entries",
     "load_visible_registry",
     "compile_visible_terms",
 ]
@@ -73,7 +79,7 @@ GMAX = 1.0e5
 LMT_KINDS = {("mass", "lower"): "one_sided", ("mass", "lower", "upper"): "two_sided",
              ("mass", "g", "r"): "rvalues"}
 MIN_ROWS = 2
-#: DarkCast decay-channel names -> djax channel names (``djax.observables._dark_photon``).
+#: DarkCast decay-channel names -> djax channel names (``djax.observables``).
 _CHANNEL_MAP = {"e_e": "ee", "mu_mu": "mumu", "tau_tau": "tautau", "invisible": "invisible", "none": "none"}
 
 
@@ -565,7 +571,7 @@ class DarkCastLimit:
 
     def table(self):
         """The pure-array :class:`djax.likelihood._visible.VisibleTable`."""
-        from ..likelihood._visible import make_visible_table
+        from ..likelihood import make_visible_table
 
         return make_visible_table(self.m, self.eps_lo, self.eps_hi)
 
@@ -621,7 +627,7 @@ def _sha256(path: Path) -> str:
 
 
 @lru_cache(maxsize=128)
-def _load_cached(lmt: str, meta: str | None, mtime: int, size: int) -> DarkCastLimit:
+def _load_cached(lmt: str, meta: str | None, mtime: int, size: int, meta_stat=None) -> DarkCastLimit:
     raw = read_lmt(lmt)
     md = parse_darkcast_meta(meta) if meta is not None else None
     if raw.kind == "rvalues":
@@ -639,11 +645,17 @@ def _load_cached(lmt: str, meta: str | None, mtime: int, size: int) -> DarkCastL
     )
 
 
+@lru_cache(maxsize=256)
+def _provenance_metadata(lmt: str, mtime: int, size: int) -> str | None:
+    """The ``# metadata: <file>`` provenance value of an ``.lmt`` (cached on path, mtime and size)."""
+    return read_lmt(lmt).provenance.get("metadata")
+
+
 def load_darkcast_limit(lmt_path, meta_path=None) -> DarkCastLimit:
     """Read, check and clean a DarkCast ``.lmt`` with its metadata.
 
     ``meta_path`` defaults to the ``# metadata: <file>`` provenance line of the ``.lmt`` if present, else to
-    ``<stem>.py`` beside it (None if that does not exist). Cached on path, modification time and size.
+    ``<stem>.py`` beside it (None if that does not exist). Cached on the paths, modification times and sizes.
     """
     p = Path(lmt_path).resolve()
     try:
@@ -651,15 +663,22 @@ def load_darkcast_limit(lmt_path, meta_path=None) -> DarkCastLimit:
     except FileNotFoundError:
         raise DarkCastFileError(p, None, "file", "limit file not found") from None
     if meta_path is None:
-        raw = read_lmt(p)
-        if "metadata" in raw.provenance:
-            meta_path = p.parent / raw.provenance["metadata"]
+        prov = _provenance_metadata(str(p), st.st_mtime_ns, st.st_size)
+        if prov is not None:
+            meta_path = p.parent / prov
             if not Path(meta_path).exists():
-                raise DarkCastFileError(p, None, "metadata", f"metadata file {raw.provenance['metadata']!r} not found")
+                raise DarkCastFileError(p, None, "metadata", f"metadata file {prov!r} not found")
         elif p.with_suffix(".py").exists():
             meta_path = p.with_suffix(".py")
     meta = None if meta_path is None else str(Path(meta_path).resolve())
-    return _load_cached(str(p), meta, st.st_mtime_ns, st.st_size)
+    mst = None
+    if meta is not None:
+        try:
+            ms = Path(meta).stat()
+        except FileNotFoundError:
+            raise DarkCastFileError(meta, None, "file", "metadata file not found") from None
+        mst = (ms.st_mtime_ns, ms.st_size)
+    return _load_cached(str(p), meta, st.st_mtime_ns, st.st_size, mst)
 
 
 def rvalue_islands(raw: RawLmt):
@@ -720,22 +739,99 @@ def format_lmt(m, eps_lo, eps_hi=None, *, header=()) -> str:
 
 
 # --------------------------------------------------------------------------------------------------
-# the visible-search registry draft (registry_visible.toml)
+# visible-search entries of the limit registry (form = "visible_curve" in registry.toml)
 # --------------------------------------------------------------------------------------------------
+#: Keys a ``form = "visible_curve"`` entry adds to those of ``registry.toml`` (``djax.io.ENTRY_KEYS``).
+VISIBLE_KEYS = ("metadata", "channel", "two_sided", "search", "ref_states")
 #: Keys of a ``[limit.<id>]`` table with ``form = "visible_curve"``.
 VISIBLE_ENTRY_KEYS = (
-    "observable", "form", "shape", "cl", "file", "metadata", "sha256", "channel", "two_sided", "search",
+    "observable", "form", "shape", "cl", "power", "file", "metadata", "sha256", "channel", "two_sided", "search",
     "ref_states", "experiment", "arxiv", "journal", "year", "version", "date", "status", "kind", "tags",
     "notes", "unit",
 )
-_VIS_REQUIRED = ("observable", "form", "file", "channel", "two_sided", "search", "experiment", "status",
-                 "kind", "cl")
-_VIS_STATUSES = ("verified", "memory", "derived", "projection", "unknown")
+#: Required keys of a visible-search entry (besides ``observable``, ``form``, ``status``, ``kind``,
+#: ``experiment`` that every registry entry needs).
+VISIBLE_REQUIRED = ("file", "cl", "channel", "two_sided", "search")
+SEARCHES = ("prompt", "displaced")
+_CHANNEL_RE = re.compile(r"[A-Za-z0-9_+\-']+")
+
+
+def check_visible_fields(raw: Mapping, err) -> dict:
+    """Check the visible-search keys of one registry entry (no file access).
+
+    ``raw`` is the entry's table; ``err(key, message)`` returns the exception to raise (it knows the file and
+    line). Returns the normalised values: ``channel`` (tuple of DarkCast decay names), ``two_sided`` (bool),
+    ``search``, ``ref_states`` (tuple of DarkCast names or None).
+    """
+    for k in ("channel", "two_sided", "search"):
+        if k not in raw:
+            raise err(None, f"missing required key {k!r} for form 'visible_curve'")
+    chan = raw["channel"]
+    chan = (chan,) if isinstance(chan, str) else chan
+    if (not isinstance(chan, (list, tuple)) or not chan
+            or not all(isinstance(c, str) and _CHANNEL_RE.fullmatch(c) for c in chan)):
+        raise err("channel", f"expected a DarkCast decay name or a list of them (e_e, mu_mu, pi+_pi-...), "
+                             f"got {raw['channel']!r}")
+    if not isinstance(raw["two_sided"], bool):
+        raise err("two_sided", f"expected true or false, got {raw['two_sided']!r}")
+    if raw["search"] not in SEARCHES:
+        raise err("search", f"expected one of {SEARCHES}, got {raw['search']!r}")
+    ref = raw.get("ref_states")
+    if ref is not None:
+        from ..observables import VISIBLE_CHANNELS
+
+        if isinstance(ref, str) or not isinstance(ref, (list, tuple)) or not ref \
+                or not all(isinstance(s, str) for s in ref):
+            raise err("ref_states", f"expected a non-empty list of DarkCast decay names, got {ref!r}")
+        bad = [s for s in ref if channel_of_decay(s) not in VISIBLE_CHANNELS]
+        if bad:
+            raise err("ref_states", f"{bad} are not visible decay channels")
+        ref = tuple(ref)
+    for k in ("metadata",):
+        if k in raw and (not isinstance(raw[k], str) or not raw[k]):
+            raise err(k, f"expected a path string, got {raw[k]!r}")
+    return {"channel": tuple(chan), "two_sided": raw["two_sided"], "search": raw["search"], "ref_states": ref}
+
+
+def load_visible_limit(file, *, metadata=None, sha256=None, channel, two_sided, search, err) -> DarkCastLimit:
+    """Load the cleaned DarkCast limit of a visible-search entry and check it against the entry.
+
+    ``file``/``metadata``: absolute paths (metadata None: ``<stem>.py`` or the ``.lmt``'s ``# metadata:`` line);
+    ``sha256``: expected checksum of the ``.lmt`` (None: not checked). The entry's ``channel``, ``two_sided`` and
+    ``search`` must agree with the file and its metadata. ``err(key, message)`` builds the entry's exception;
+    problems inside the DarkCast files raise :class:`DarkCastFileError` naming those files.
+    """
+    fp = Path(file)
+    if not fp.is_file():
+        raise err("file", f"limit file {str(file)!r} not found")
+    if sha256:
+        got = _sha256(fp)
+        if got != sha256:
+            raise err("sha256", f"checksum mismatch for {fp.name} (file changed?): expected {sha256}, got {got}")
+    if metadata is not None and not Path(metadata).is_file():
+        raise err("metadata", f"metadata file {str(metadata)!r} not found")
+    lim = load_darkcast_limit(fp, metadata)
+    if lim.two_sided != two_sided:
+        raise err("two_sided", f"file {fp.name} is {lim.kind}")
+    if lim.meta is not None:
+        if tuple(lim.meta.decay) != tuple(channel):
+            raise err("channel", f"metadata decay is {list(lim.meta.decay)}, entry says {list(channel)}")
+        if lim.meta.search != search:
+            raise err("search", f"metadata efficiency window makes it {lim.meta.search!r}")
+    return lim
+
+
+def reference_channels(ref_states, lim: DarkCastLimit):
+    """djax channel names of the dark photon a limit was derived for: the entry's ``ref_states`` if given, else
+    the metadata's ``Model(states=...)``, else None (all channels)."""
+    if ref_states is None and lim.meta is not None and lim.meta.states is not None:
+        ref_states = lim.meta.states
+    return None if ref_states is None else tuple(channel_of_decay(s) for s in ref_states)
 
 
 @dataclass(frozen=True)
 class VisibleEntry:
-    """One visible-search term of ``registry_visible.toml`` with its loaded, checked limit."""
+    """One visible-search term of the registry with its loaded, checked limit (see :func:`visible_entries`)."""
 
     id: str
     limit: DarkCastLimit
@@ -759,117 +855,50 @@ class VisibleEntry:
 
 
 def default_visible_registry_path() -> Path:
-    return data_dir() / "registry_visible.toml"
+    """The file holding the packaged visible-search entries: the limit registry itself, ``registry.toml``."""
+    return data_dir() / "registry.toml"
 
 
-def _key_line(lines, eid, key):
-    hdr = None
-    pat_h = re.compile(rf"^\s*\[\s*limit\s*\.\s*[\"']?{re.escape(eid)}[\"']?\s*\]")
-    for i, ln in enumerate(lines):
-        if pat_h.match(ln):
-            hdr = i
-            break
-    if hdr is None:
-        return None
-    if key is None:
-        return hdr + 1
-    pat = re.compile(rf"^\s*{re.escape(key)}\s*=")
-    for i in range(hdr + 1, len(lines)):
-        if re.match(r"^\s*\[", lines[i]):
-            break
-        if pat.match(lines[i]):
-            return i + 1
-    return hdr + 1
-
-
-def load_visible_registry(path=None) -> dict[str, VisibleEntry]:
-    """Load and check the visible-search entries (``form = "visible_curve"``) of a registry TOML.
-
-    Every entry's ``.lmt`` (``file``, relative to the TOML) is read, cleaned and checksum-verified; its
-    metadata (``metadata``, default ``<stem>.py`` or the file's ``# metadata:`` line) must agree with the
-    entry's ``channel`` (DarkCast decay names), ``two_sided`` and ``search``.
-    """
-    p = Path(path) if path is not None else default_visible_registry_path()
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DarkCastFileError(p, None, "file", "registry file not found") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        m = re.search(r"line (\d+)", str(exc))
-        raise DarkCastFileError(p, int(m.group(1)) if m else None, "toml", f"invalid TOML: {exc}") from None
-    lines = text.splitlines()
-    out: dict[str, VisibleEntry] = {}
-    for eid, tbl in data.get("limit", {}).items():
-        def err(key, msg):
-            return DarkCastFileError(p, _key_line(lines, eid, key), key or eid, f"entry {eid!r}: {msg}")
-
-        if not isinstance(tbl, dict):
-            raise err(None, "expected a table [limit.<id>]")
-        if tbl.get("form") != "visible_curve":
-            continue
-        for k in tbl:
-            if k not in VISIBLE_ENTRY_KEYS:
-                raise err(k, f"unknown key {k!r}")
-        for k in _VIS_REQUIRED:
-            if k not in tbl:
-                raise err(None, f"missing required key {k!r}")
-        if tbl["observable"] != "epsilon":
-            raise err("observable", "visible_curve entries constrain 'epsilon'")
-        if tbl["status"] not in _VIS_STATUSES:
-            raise err("status", f"unknown status {tbl['status']!r}")
-        cl = tbl["cl"]
-        if not isinstance(cl, float) or not 0 < cl < 1:
-            raise err("cl", f"confidence level must be a fraction in (0, 1), got {cl!r}")
-        shape = tbl.get("shape", "poisson_zero_count")
-        if shape not in ("poisson_zero_count", "half_gaussian"):
-            raise err("shape", f"unknown shape {shape!r}")
-        if not isinstance(tbl["two_sided"], bool):
-            raise err("two_sided", "expected true or false")
-        if tbl["search"] not in ("prompt", "displaced"):
-            raise err("search", "expected 'prompt' or 'displaced'")
-        chan = tbl["channel"]
-        chan = (chan,) if isinstance(chan, str) else tuple(chan)
-        fp = (p.parent / tbl["file"]).resolve()
-        if not fp.exists():
-            raise err("file", f"limit file {tbl['file']!r} not found")
-        if "sha256" in tbl and _sha256(fp) != tbl["sha256"]:
-            raise err("sha256", f"checksum mismatch for {tbl['file']}: expected {tbl['sha256']}, got {_sha256(fp)}")
-        meta = (p.parent / tbl["metadata"]).resolve() if "metadata" in tbl else None
-        lim = load_darkcast_limit(fp, meta)
-        if lim.two_sided != tbl["two_sided"]:
-            raise err("two_sided", f"file {tbl['file']} is {lim.kind}")
-        if lim.meta is not None:
-            if tuple(lim.meta.decay) != chan:
-                raise err("channel", f"metadata decay is {list(lim.meta.decay)}, entry says {list(chan)}")
-            if lim.meta.search != tbl["search"]:
-                raise err("search", f"metadata efficiency window makes it {lim.meta.search!r}")
-        ref = tbl.get("ref_states")
-        if ref is not None:
-            ref = tuple(channel_of_decay(s) for s in ref)
-        elif lim.meta is not None and lim.meta.states is not None:
-            ref = tuple(channel_of_decay(s) for s in lim.meta.states)
-        tags = tbl.get("tags", [])
-        if isinstance(tags, str) or not all(isinstance(t, str) for t in tags):
-            raise err("tags", "expected a list of strings")
-        year = tbl.get("year")
-        if year is not None and (isinstance(year, bool) or not isinstance(year, int)):
-            raise err("year", "expected an integer")
-        out[eid] = VisibleEntry(
-            id=eid, limit=lim, channel=chan, two_sided=tbl["two_sided"], search=tbl["search"], cl=float(cl),
-            shape=shape, ref_states=ref, experiment=tbl["experiment"], arxiv=tbl.get("arxiv", ""),
-            journal=tbl.get("journal", ""), year=year, version=tbl.get("version", data.get("version", "")),
-            status=tbl["status"], kind=tbl["kind"], tags=tuple(tags), notes=tbl.get("notes", ""),
-            origin=f"{p}:{_key_line(lines, eid, None)}",
+def visible_entries(registry, ids=None) -> dict[str, VisibleEntry]:
+    """``{id: VisibleEntry}`` of the ``visible_curve`` entries of a ``djax.io.Registry`` (``ids``: a selection,
+    default all of them), each with its checksum-verified, cleaned limit."""
+    ids = registry.select(form="visible_curve") if ids is None else tuple(ids)
+    out = {}
+    for i in ids:
+        e = registry[i]
+        if e.form != "visible_curve":
+            raise ValueError(f"entry {i!r} is not a visible_curve entry (form {e.form!r})")
+        lim = registry.visible_limit(i)
+        r = e.reference
+        out[i] = VisibleEntry(
+            id=i, limit=lim, channel=tuple(e.channel), two_sided=bool(e.two_sided), search=e.search, cl=float(e.cl),
+            shape=e.shape, ref_states=reference_channels(e.ref_states, lim), experiment=r.experiment, arxiv=r.arxiv,
+            journal=r.journal, year=r.year, version=e.version, status=e.status, kind=e.kind, tags=tuple(e.tags),
+            notes=e.notes, origin=e.origin,
         )
     return out
 
 
+def load_visible_registry(path=None) -> dict[str, VisibleEntry]:
+    """The visible-search entries (``form = "visible_curve"``) of a registry TOML, loaded by
+    ``djax.io.load_registry`` (the one registry loader; default: the packaged ``registry.toml``).
+
+    Every entry's ``.lmt`` (``file``, relative to the TOML) is read, cleaned and checksum-verified; its metadata
+    (``metadata``, default ``<stem>.py`` or the file's ``# metadata:`` line) must agree with the entry's
+    ``channel`` (DarkCast decay names), ``two_sided`` and ``search``. A ``csv = ...`` key of other entries reads
+    ``scalar_limits.csv`` beside the TOML, else the packaged one.
+    """
+    from ._registry import load_registry
+
+    p = Path(path) if path is not None else default_visible_registry_path()
+    csv = p.parent / "scalar_limits.csv"
+    reg = load_registry(path=p, csv_path=csv if csv.is_file() else data_dir() / "scalar_limits.csv")
+    return visible_entries(reg)
+
+
 def compile_visible_terms(entries: Mapping[str, VisibleEntry], ids=None, *, tag: str | None = None):
     """``(VisibleTerms, ids)`` for the chosen entries (default: all, or those tagged ``tag``)."""
-    from ..likelihood._forms import FORM_CODES
-    from ..likelihood._visible import make_visible_terms
+    from ..likelihood import FORM_CODES, make_visible_terms
 
     if ids is None:
         ids = tuple(i for i, e in entries.items() if tag is None or tag in e.tags)

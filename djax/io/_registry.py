@@ -10,6 +10,12 @@ A :class:`Registry` is an immutable mapping ``id -> LimitEntry``. The packaged d
 
 In an extra TOML an existing id is overridden key by key; a new id must give every required key.
 Curve files are resolved relative to the TOML file that names them (or given as absolute paths).
+
+Visible dark-photon searches (``form = "visible_curve"``, DarkCast ``.lmt`` limits with the keys
+``metadata``, ``channel``, ``two_sided``, ``search``, ``ref_states``) live in the same ``registry.toml`` and
+load through the same :func:`load_registry`; their keys and files are checked at load time by the
+validation of :mod:`djax.io._darkcast` (checksum, cleaning, agreement with the DarkCast metadata), and
+:func:`compile_terms` stacks them into ``TermSpec.visible``.
 Every problem raises :class:`LimitFileError` naming the file, the line (TOML: of the offending key,
 else of the entry's table header) and the field.
 """
@@ -39,11 +45,21 @@ from ..likelihood import (
     stack_tables,
 )
 from ._atomic import sha256_file
+from ._darkcast import (
+    VISIBLE_KEYS,
+    VISIBLE_REQUIRED,
+    DarkCastFileError,
+    check_visible_fields,
+    compile_visible_terms,
+    load_visible_limit,
+    visible_entries,
+)
 from ._limits import CLEANING_RULES, LimitFileError, curve_table, data_dir, load_curve, read_scalar_limits_csv
 
 __all__ = [
     "OBSERVABLES",
     "FORMS",
+    "CURVE_FORMS",
     "STATUSES",
     "KINDS",
     "ENTRY_KEYS",
@@ -68,7 +84,11 @@ OBSERVABLES = (
     "borexino_mu_equiv_muB", "xenonnt_mu_equiv_muB", "red_giant_mu_equiv_muB",
     "epsilon", "m_nu_sum_eV",
 )
-FORMS = FORM_NAMES
+#: Entry forms: the likelihood forms of ``djax.likelihood`` plus ``visible_curve`` (a visible dark-photon search
+#: read from a DarkCast limit, ``djax.likelihood._visible``).
+FORMS = FORM_NAMES + ("visible_curve",)
+#: Forms evaluated at (epsilon, m_A') from a limit file rather than from an observable value.
+CURVE_FORMS = ("curve", "visible_curve")
 STATUSES = ("verified", "memory", "derived", "projection", "unknown")
 KINDS = ("data", "projection")
 #: Keys allowed in a ``[limit.<id>]`` table.
@@ -76,7 +96,9 @@ ENTRY_KEYS = (
     "observable", "form", "shape", "value", "uncertainty", "cl", "power", "n_obs", "background",
     "experiment", "arxiv", "journal", "year", "version", "date", "status", "kind", "file", "sha256",
     "unit", "notes", "tags", "csv", "allow_cleaning",
-)
+) + VISIBLE_KEYS
+#: Fields that belong to one form: dropped when an override changes an entry's form.
+_FORM_FIELDS = ("value", "uncertainty", "cl", "n_obs", "background", "file", "shape", "sha256") + VISIBLE_KEYS
 _TOP_KEYS = ("schema", "date", "version", "csv_file", "limit", "remove")
 _CSV_FIELDS = ("value", "uncertainty", "cl", "unit", "experiment", "year", "arxiv", "journal", "status",
                "notes")
@@ -119,6 +141,10 @@ class LimitEntry:
       version, date: data version and compile date.  status: provenance quality (:data:`STATUSES`).
       kind: ``data`` or ``projection``.  file: absolute path of a curve file.  sha256: its checksum.
       unit, notes, tags: free text / labels.  origin: where the entry was defined (``file:line``).
+      metadata, channel, two_sided, search, ref_states: visible-search entries (form ``visible_curve``) only:
+        the DarkCast ``.py`` description (absolute path or None), the searched decay channel(s) and the
+        reference model's channels (DarkCast names), two-sided (beam-dump island) or one-sided, prompt or
+        displaced (``djax.io._darkcast``, ``djax.likelihood._visible``).
     """
 
     id: str
@@ -143,6 +169,11 @@ class LimitEntry:
     tags: tuple[str, ...] = ()
     allow_cleaning: tuple[str, ...] = ()
     origin: str = ""
+    metadata: str | None = None
+    channel: tuple[str, ...] = ()
+    two_sided: bool | None = None
+    search: str = ""
+    ref_states: tuple[str, ...] | None = None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -160,15 +191,16 @@ class _Source:
     def __init__(self, path: str, text: str | None):
         self.path = path
         self.lines = text.splitlines() if text is not None else None
+        self._headers: dict[tuple[str, str], int | None] = {}
 
     def header_line(self, table: str, name: str) -> int | None:
         if self.lines is None:
             return None
-        pat = re.compile(rf"^\s*\[\s*{table}\s*\.\s*[\"']?{re.escape(name)}[\"']?\s*\]")
-        for i, ln in enumerate(self.lines, start=1):
-            if pat.match(ln):
-                return i
-        return None
+        key = (table, name)
+        if key not in self._headers:  # cached: every key lookup of an entry starts at its header
+            pat = re.compile(rf"^\s*\[\s*{table}\s*\.\s*[\"']?{re.escape(name)}[\"']?\s*\]")
+            self._headers[key] = next((i for i, ln in enumerate(self.lines, start=1) if pat.match(ln)), None)
+        return self._headers[key]
 
     def table_line(self, table: str) -> int | None:
         if self.lines is None:
@@ -240,6 +272,10 @@ def _build_entry(eid: str, raw: dict, locs: dict[str, _Loc], header: _Loc, csv_r
         if k not in f:
             raise _err(header, k, f"missing required key {k!r} in entry {eid!r}")
     obs, form = f["observable"], f["form"]
+    if form != "visible_curve":
+        for k in VISIBLE_KEYS:
+            if k in f:
+                raise _err(loc(k), k, f"'{k}' applies to visible_curve entries only (form is {form!r})")
     if obs not in OBSERVABLES:
         close = difflib.get_close_matches(str(obs), OBSERVABLES, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
@@ -252,7 +288,7 @@ def _build_entry(eid: str, raw: dict, locs: dict[str, _Loc], header: _Loc, csv_r
         raise _err(loc("kind"), "kind", f"unknown kind {f['kind']!r}; one of {KINDS}")
     need = {"poisson_zero_count": ("value", "cl"), "half_gaussian": ("value", "cl"),
             "gaussian": ("value", "uncertainty"), "counting": ("value", "n_obs", "background"),
-            "curve": ("file", "cl")}[form]
+            "curve": ("file", "cl"), "visible_curve": VISIBLE_REQUIRED}[form]
     for k in need:
         if k not in f:
             raise _err(header, k, f"missing required key {k!r} for form {form!r} in entry {eid!r}")
@@ -260,7 +296,7 @@ def _build_entry(eid: str, raw: dict, locs: dict[str, _Loc], header: _Loc, csv_r
     for k in ("value", "uncertainty", "cl", "power", "background"):
         if k in f and (not _is_num(f[k]) or not math.isfinite(float(f[k]))):
             raise _err(loc(k), k, f"expected a finite number, got {f[k]!r}")
-    if form == "curve" and "value" in f:
+    if form in CURVE_FORMS and "value" in f:
         raise _err(loc("value"), "value", "a curve entry takes its limit from 'file', not 'value'")
     if form in ("poisson_zero_count", "half_gaussian", "counting") and float(f["value"]) <= 0:
         raise _err(loc("value"), "value", f"limit value must be > 0, got {f['value']!r}")
@@ -276,10 +312,13 @@ def _build_entry(eid: str, raw: dict, locs: dict[str, _Loc], header: _Loc, csv_r
     power = float(f.get("power", default_power(obs)))
     if "power" in f and power < 1.0:
         raise _err(loc("power"), "power", f"yield power must be >= 1, got {f['power']!r}")
+    if form == "visible_curve" and power != 2.0:
+        raise _err(loc("power"), "power", "a visible search's yield is fixed by the model (eps^2 production and "
+                                          f"decay rates); power must be 2, got {f['power']!r}")
     shape = f.get("shape", "poisson_zero_count")
     if "shape" in f:
-        if form != "curve":
-            raise _err(loc("shape"), "shape", "'shape' applies to curve entries only (use 'form')")
+        if form not in CURVE_FORMS:
+            raise _err(loc("shape"), "shape", "'shape' applies to curve and visible_curve entries only (use 'form')")
         if shape not in UPPER_LIMIT_SHAPES:
             raise _err(loc("shape"), "shape", f"unknown shape {shape!r}; one of {UPPER_LIMIT_SHAPES}")
     n_obs = bg = None
@@ -293,16 +332,17 @@ def _build_entry(eid: str, raw: dict, locs: dict[str, _Loc], header: _Loc, csv_r
         if n > 0 and bg == 0:
             raise _err(loc("background"), "background", "n_obs > 0 needs a background > 0")
         n_obs = n
-    if form == "curve" and obs != "epsilon":
-        raise _err(loc("observable"), "observable", "curve entries constrain 'epsilon'")
-    file = None
-    if "file" in f:
-        if not isinstance(f["file"], str) or not f["file"]:
-            raise _err(loc("file"), "file", f"expected a path string, got {f['file']!r}")
-        fp = Path(f["file"]).expanduser()
-        base = Path(locs["file"].path).parent if "file" in locs and locs["file"].line is not None \
-            else base_dir
-        file = str(fp if fp.is_absolute() else (base / fp).resolve())
+    if form in CURVE_FORMS and obs != "epsilon":
+        raise _err(loc("observable"), "observable", f"{form} entries constrain 'epsilon'")
+
+    def path_of(k):
+        if not isinstance(f[k], str) or not f[k]:
+            raise _err(loc(k), k, f"expected a path string, got {f[k]!r}")
+        fp = Path(f[k]).expanduser()
+        base = Path(locs[k].path).parent if k in locs and locs[k].line is not None else base_dir
+        return str(fp if fp.is_absolute() else (base / fp).resolve())
+
+    file = path_of("file") if "file" in f else None
     tags = f.get("tags", ())
     if isinstance(tags, str) or not all(isinstance(t, str) for t in tags):
         raise _err(loc("tags"), "tags", f"expected a list of strings, got {tags!r}")
@@ -318,6 +358,17 @@ def _build_entry(eid: str, raw: dict, locs: dict[str, _Loc], header: _Loc, csv_r
     year = f.get("year")
     if year is not None and (isinstance(year, bool) or not isinstance(year, int)):
         raise _err(loc("year"), "year", f"expected an integer year, got {year!r}")
+    vis = {}
+    if form == "visible_curve":
+        def verr(key, msg):
+            where = header if key is None else loc(key)
+            return DarkCastFileError(where.path, where.line, key or "form", f"entry {eid!r}: {msg}")
+
+        vis = check_visible_fields(f, verr)
+        vis["metadata"] = path_of("metadata") if "metadata" in f else None
+        # the DarkCast file and its metadata must agree with the entry (cached; checked at load time)
+        load_visible_limit(file, metadata=vis["metadata"], sha256=f.get("sha256"), channel=vis["channel"],
+                           two_sided=vis["two_sided"], search=vis["search"], err=verr)
     return LimitEntry(
         id=eid, observable=obs, form=form,
         value=None if "value" not in f else float(f["value"]),
@@ -328,7 +379,7 @@ def _build_entry(eid: str, raw: dict, locs: dict[str, _Loc], header: _Loc, csv_r
         version=f.get("version", defaults.get("version", "")), date=f.get("date", defaults.get("date", "")),
         status=f["status"], kind=f["kind"], file=file, sha256=f.get("sha256"), unit=f.get("unit", ""),
         notes=f.get("notes", ""), tags=tuple(tags), allow_cleaning=tuple(allow),
-        origin=f"{header.path}:{header.line}" if header.line is not None else header.path,
+        origin=f"{header.path}:{header.line}" if header.line is not None else header.path, **vis,
     )
 
 
@@ -342,8 +393,14 @@ def _entry_to_raw(e: LimitEntry) -> dict:
         v = getattr(e, k)
         if v is not None:
             d[k] = v
-    if e.form == "curve":
+    if e.form in CURVE_FORMS:
         d["shape"] = e.shape
+    if e.form == "visible_curve":
+        d.update(channel=list(e.channel), two_sided=bool(e.two_sided), search=e.search)
+        if e.metadata is not None:
+            d["metadata"] = e.metadata
+        if e.ref_states is not None:
+            d["ref_states"] = list(e.ref_states)
     for k, v in (("arxiv", e.reference.arxiv), ("journal", e.reference.journal), ("version", e.version),
                  ("date", e.date), ("unit", e.unit), ("notes", e.notes)):
         if v:
@@ -443,7 +500,7 @@ class Registry(Mapping[str, LimitEntry]):
                 raise LimitFileError("<python override>", None, eid, "override must be a dict or a LimitEntry")
             raw = _entry_to_raw(d[eid]) if eid in d else {}
             if "form" in ov and eid in d and ov["form"] != d[eid].form:
-                for k in ("value", "uncertainty", "cl", "n_obs", "background", "file", "shape", "sha256"):
+                for k in _FORM_FIELDS:
                     raw.pop(k, None)
             raw.update(dict(ov))
             d[eid] = _build_entry(eid, raw, {}, loc, _default_csv_rows(), Path.cwd(), {})
@@ -465,6 +522,21 @@ class Registry(Mapping[str, LimitEntry]):
                                      f"checksum mismatch for {e.file} (entry {eid!r}): file changed? "
                                      f"expected {e.sha256}, got {digest}")
         return load_curve(e.file, allow=e.allow_cleaning)
+
+    def visible_limit(self, eid: str):
+        """The cleaned DarkCast limit (``djax.io._darkcast.DarkCastLimit``) of a ``visible_curve`` entry,
+        checksum-verified and checked against the entry's channel, two_sided and search."""
+        e = self[eid]
+        if e.form != "visible_curve" or e.file is None:
+            raise ValueError(f"entry {eid!r} is not a visible_curve entry")
+        opath, _, oline = e.origin.rpartition(":")
+        where = (opath, int(oline)) if oline.isdigit() else (e.origin, None)
+
+        def err(key, msg):
+            return DarkCastFileError(where[0], where[1], key or "form", f"entry {eid!r}: {msg}")
+
+        return load_visible_limit(e.file, metadata=e.metadata, sha256=e.sha256, channel=e.channel,
+                                  two_sided=bool(e.two_sided), search=e.search, err=err)
 
 
 def default_registry_path() -> Path:
@@ -521,7 +593,7 @@ def _parse_toml(path: Path, csv_rows, base: dict[str, tuple[dict, dict, _Loc]] |
             raw = dict(raw0)
             locs_new = dict(locs0)
             if "form" in tbl and tbl["form"] != raw0.get("form"):
-                for k in ("value", "uncertainty", "cl", "n_obs", "background", "file", "shape", "sha256"):
+                for k in _FORM_FIELDS:
                     raw.pop(k, None)
                     locs_new.pop(k, None)
             raw.update(tbl)
@@ -573,19 +645,21 @@ def compile_terms(registry: Registry, ids: Iterable[str] | None = None, *, tag: 
 
     Args:
       registry: a :class:`Registry`.
-      ids: entry ids (default: all entries tagged ``tag``). Scalar terms keep the given order, then
-        curve terms in the given order (``spec.ids``).
+      ids: entry ids (default: all entries tagged ``tag``). Scalar terms keep the given order, then curve
+        terms (invisible-decay searches) in the given order, then visible-search terms (``spec.ids``).
     Returns:
-      TermSpec with float64 arrays (ScalarTerms for scalar entries, CurveTerms with stacked
-      cleaned curve tables for curve entries) and the ids/observable names as static metadata.
+      TermSpec with float64 arrays (ScalarTerms for scalar entries, CurveTerms with stacked cleaned curve
+      tables for curve entries, VisibleTerms with stacked DarkCast boundaries for visible_curve entries)
+      and the ids/observable names as static metadata.
     """
     ids = registry.select(tag=tag) if ids is None else tuple(ids)
     if len(set(ids)) != len(ids):
         dup = sorted({i for i in ids if ids.count(i) > 1})
         raise DjaxError("<likelihood>", "likelihood", f"duplicate term ids {dup}")
     entries = [registry[i] for i in ids]
-    scal = [e for e in entries if e.form != "curve"]
+    scal = [e for e in entries if e.form not in CURVE_FORMS]
     curv = [e for e in entries if e.form == "curve"]
+    vis = [e for e in entries if e.form == "visible_curve"]
     f64 = np.float64
     scalar = None
     if scal:
@@ -608,21 +682,32 @@ def compile_terms(registry: Registry, ids: Iterable[str] | None = None, *, tag: 
             cl=np.array([e.cl for e in curv], dtype=f64),
             shape=np.array([FORM_CODES[e.shape] for e in curv], dtype=np.int32),
         )
-    return TermSpec(scalar=scalar, curves=curves, scalar_ids=tuple(e.id for e in scal),
-                    observables=tuple(e.observable for e in scal), curve_ids=tuple(e.id for e in curv))
+    visible = None
+    if vis:
+        vids = tuple(e.id for e in vis)
+        visible, _ = compile_visible_terms(visible_entries(registry, vids), vids)
+    return TermSpec(scalar=scalar, curves=curves, visible=visible, scalar_ids=tuple(e.id for e in scal),
+                    observables=tuple(e.observable for e in scal), curve_ids=tuple(e.id for e in curv),
+                    visible_ids=tuple(e.id for e in vis))
 
 
 def term_provenance(registry: Registry, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
     """Everything about each term that determines results (for fingerprints and output files): the entry's
-    fields and, for curves, the SHA-256 of the curve file and the rows its cleaning removed."""
+    fields and, for curves and visible searches, the names and SHA-256 of their data (and metadata) files."""
     out = {}
     for i in ids:
         e = registry[i]
         d = _entry_to_raw(e)
         d.pop("file", None)
-        if e.form == "curve" and e.file:
+        d.pop("metadata", None)
+        if e.form in CURVE_FORMS and e.file:
             d["file_name"] = Path(e.file).name
             d["file_sha256"] = sha256_file(e.file)
+        if e.form == "visible_curve":
+            meta = registry.visible_limit(i).meta
+            if meta is not None:
+                d["metadata_name"] = Path(meta.path).name
+                d["metadata_sha256"] = sha256_file(meta.path)
         out[i] = d
     return out
 

@@ -12,7 +12,8 @@ run file (the working directory for the embedded default and for text without a 
 Schema version 1 (``schema = 1``), sections::
 
     [run]        name, seed, output_dir, job = sample | optimize | scan, overwrite, resume
-    [model]      preset = vll_two_scalar, Q_F, br_invisible, dark_coupling = g_D | alpha_D
+    [model]      preset = vll_two_scalar, Q_F, dark_photon_decays = visible | invisible | mixed,
+                 br_invisible (mixed only), dark_coupling = g_D | alpha_D
     [priors.X]   type = uniform | log_uniform | signed_log_uniform | fixed, low, high, scale (or value)
     [likelihood] preset, include, exclude, registry, alpha_e, edm, [likelihood.overrides.TERM]
     [sample]     num_warmup, num_samples, num_chains, chain_method, target_accept, max_tree_depth,
@@ -37,7 +38,7 @@ from typing import Any, Mapping
 
 from ..errors import DjaxError
 from ..inference import CHAIN_METHODS, OPT_METHODS, SCAN_CRITERIA, SCAN_METHODS
-from ..likelihood import ALPHA_E_CHOICES, EDM_CHOICES, PRESETS
+from ..likelihood import ALPHA_E_CHOICES, DECAY_MODES, EDM_CHOICES, PRESETS, decay_mode_br_inv
 from ..model import DARK_COUPLINGS, Prior, SchemaError, parameter_names, prior_from_table, resolve_priors
 from . import _validate as v
 from ._toml import decode_error_line, key_line, set_dotted, toml_key, toml_section
@@ -79,10 +80,24 @@ class RunSection:
 
 @dataclass(frozen=True)
 class ModelSection:
+    """``[model]``. ``dark_photon_decays``: how the A' decays -- ``"visible"`` (the minimal model: every dark
+    state >= 10 GeV > m_A', BR(A' -> invisible) = 0), ``"invisible"`` (BR = 1, what missing-energy searches
+    and the reference study assume) or ``"mixed"`` (BR = ``br_invisible``, a light invisible state added by
+    hand). ``br_invisible`` is read only for "mixed"; otherwise it holds the mode's value (0 or 1). The
+    likelihood's BR(A' -> invisible) is :attr:`br_inv`."""
+
     preset: str = "vll_two_scalar"
     Q_F: float = 1.0
-    br_invisible: float = 1.0
+    dark_photon_decays: str = "visible"
+    br_invisible: float = 0.0
     dark_coupling: str = "g_D"
+
+    @property
+    def br_inv(self) -> float:
+        """BR(A' -> invisible) that the jobs hand to the likelihood (``make_model``, ``build_point_fn``,
+        ``profile_solver``, ``point_observables``): ``djax.likelihood.decay_mode_br_inv(dark_photon_decays,
+        br_invisible)`` -- visible 0, invisible 1, mixed ``br_invisible``."""
+        return decay_mode_br_inv(self.dark_photon_decays, self.br_invisible)
 
 
 @dataclass(frozen=True)
@@ -225,12 +240,29 @@ def _parse_run(t: dict, base: Path) -> RunSection:
 
 
 def _parse_model(t: dict) -> ModelSection:
-    d = v.with_defaults("model", v.as_table("model", t), ModelSection)
+    t = v.as_table("model", t)
+    d = v.with_defaults("model", t, ModelSection)
     d["preset"] = v.as_choice("model.preset", d["preset"], MODEL_PRESETS)
     d["Q_F"] = v.as_float("model.Q_F", d["Q_F"])
     if d["Q_F"] == 0.0:
         raise v.InvalidValue("model.Q_F", "expected a non-zero dark charge, got 0")
+    mode = d["dark_photon_decays"] = v.as_choice("model.dark_photon_decays", d["dark_photon_decays"], DECAY_MODES)
     d["br_invisible"] = v.as_float("model.br_invisible", d["br_invisible"], lo=0.0, hi=1.0)
+    if mode == "mixed":
+        if "br_invisible" not in t:
+            raise v.InvalidValue("model.br_invisible", "missing: model.dark_photon_decays = 'mixed' needs "
+                                                       "br_invisible = BR(A' -> invisible) in [0, 1]")
+    else:
+        implied = decay_mode_br_inv(mode)
+        if "br_invisible" in t and d["br_invisible"] != implied:
+            old_file = "dark_photon_decays" not in t and d["br_invisible"] == 1.0
+            legacy = (" (run files from before model.dark_photon_decays existed: br_invisible = 1 meant "
+                      "dark_photon_decays = 'invisible')" if old_file else "")
+            raise v.InvalidValue("model.br_invisible", f"is read only with model.dark_photon_decays = 'mixed'; "
+                                                       f"with {mode!r} BR(A' -> invisible) is {implied:g}, got "
+                                                       f"{d['br_invisible']!r}: remove the key or set "
+                                                       f"dark_photon_decays = 'mixed'{legacy}")
+        d["br_invisible"] = implied
     d["dark_coupling"] = v.as_choice("model.dark_coupling", d["dark_coupling"], DARK_COUPLINGS)
     return ModelSection(**d)
 

@@ -73,10 +73,10 @@ def read_profile_csv(path: str | Path) -> dict[str, Any]:
             if len(rec) != len(header):
                 raise DjaxError(p, "row", f"expected {len(header)} columns, got {len(rec)}", line=i)
             try:
-                rows.append((float(rec[0]), float(rec[1]), float(rec[2]), _as_bool(rec[3], p, i),
-                             _as_bool(rec[4], p, i)))
+                nums = (float(rec[0]), float(rec[1]), float(rec[2]))
             except ValueError:
                 raise DjaxError(p, "row", f"not a number in {rec!r}", line=i) from None
+            rows.append(nums + (_as_bool(rec[3], p, i), _as_bool(rec[4], p, i)))
     if header is None:
         raise DjaxError(p, "header", "no header line")
     col = header[0]

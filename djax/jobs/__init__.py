@@ -14,6 +14,7 @@ from ._folder import fingerprint_diff as fingerprint_diff
 from ._folder import handle_signals as handle_signals
 from ._folder import open_run_folder as open_run_folder
 from ._optimize import OptimizeOutput as OptimizeOutput
+from ._optimize import direct_limits as direct_limits
 from ._optimize import hierarchy_table as hierarchy_table
 from ._optimize import optimize as optimize
 from ._prepare import Prepared as Prepared
@@ -27,6 +28,6 @@ from ._scan import scan as scan
 
 __all__ = [
     "check", "LOCK", "MARKER", "JobInterrupted", "RunFolder", "fingerprint_diff", "handle_signals",
-    "open_run_folder", "OptimizeOutput", "hierarchy_table", "optimize", "Prepared", "compilation_cache",
+    "open_run_folder", "OptimizeOutput", "direct_limits", "hierarchy_table", "optimize", "Prepared", "compilation_cache",
     "job_fingerprint", "load_config", "prepare", "SampleOutput", "sample", "scan",
 ]

@@ -37,7 +37,7 @@ def job(name: str, config: Any, overrides: Mapping[str, Any] | None, *, resume: 
     cfg = load_config(config, ov)
     prep = prepare(cfg, name)
     for n in prep.notes:
-        if "status" in n:
+        if "status" in n or "cannot act" in n or n.startswith("likelihood.preset"):
             warn(n)
     folder = open_run_folder(cfg, name, prep.fingerprint, argv=argv)
     if folder.resumed:

@@ -70,14 +70,14 @@ def _best_fit(prep, folder, quiet):
     if folder.resumed and path.is_file():
         say("best fit: kept from the interrupted run", quiet)
         return read_best_fit(path)
-    model = make_model(prep.spec, prep.priors, Q_F=cfg.model.Q_F, br_inv=cfg.model.br_invisible)
+    model = make_model(prep.spec, prep.priors, Q_F=cfg.model.Q_F, br_inv=cfg.model.br_inv)
     say(f"djax optimize: best fit of {list(prep.ids)} from {o.n_starts} starts ...", quiet)
     with folder.timer("best_fit"):
         fit = best_fit_model(model, {}, n_starts=o.n_starts, steps=o.steps, learning_rate=o.learning_rate,
                              seed=cfg.run.seed, optimizer=o.method)
     best = {k: float(np.asarray(v)) for k, v in fit.constrained.items() if np.ndim(v) == 0}
     vals = {p.name: jnp.asarray(p.value if p.is_fixed else best[p.name]) for p in prep.priors}
-    obs, lnl = point_observables(vals, prep.spec, Q_F=cfg.model.Q_F, br_inv=cfg.model.br_invisible)
+    obs, lnl = point_observables(vals, prep.spec, Q_F=cfg.model.Q_F, br_inv=cfg.model.br_inv)
     out = {
         "neg_log_likelihood": float(-np.sum(np.asarray(lnl))),
         "neg_log_posterior_density": float(fit.value),
@@ -114,7 +114,7 @@ def _profile(prep, folder, quiet, progress) -> dict:
     state_path = folder.path / PROFILE_STATE
     rows = _read_profile_state(state_path, grid) if folder.resumed else []
     solver = profile_solver(prep.spec, prep.priors, parameter=pr.parameter, cl=o.cl, n_starts=pr.n_starts,
-                            seed=cfg.run.seed, Q_F=cfg.model.Q_F, br_inv=cfg.model.br_invisible,
+                            seed=cfg.run.seed, Q_F=cfg.model.Q_F, br_inv=cfg.model.br_inv,
                             outer_iters=pr.outer_iters, inner_steps=pr.inner_steps)
     say(f"profile of the Borexino- and XENONnT-equivalent moments over {len(grid)} values of {pr.parameter} "
         f"({pr.n_starts} starts each, augmented Lagrangian)" + (f"; {len(rows)} done before" if rows else ""), quiet)

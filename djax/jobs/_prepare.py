@@ -20,7 +20,7 @@ from ..io import (
     term_provenance,
     with_overrides,
 )
-from ..likelihood import TermSpec
+from ..likelihood import PRESET_DECAYS, TermSpec, inactive_terms
 from ..model import Prior
 
 
@@ -101,8 +101,23 @@ def prepare(config: RunConfig, job: str | None = None) -> Prepared:
                 notes.append(cleaning_report(c))
         if e.status in ("memory", "projection", "unknown"):
             notes.append(f"term {i}: value has status {e.status!r} ({e.reference}); re-check before relying on it")
+    notes += decay_mode_notes(config, spec)
     fp = job_fingerprint(config, job, reg, ids)
     return Prepared(config, job, reg, tuple(ids), spec, tuple(config.priors), fp, tuple(notes))
+
+
+def decay_mode_notes(config: RunConfig, spec: TermSpec) -> list[str]:
+    """Warnings for terms that cannot act under ``model.dark_photon_decays`` (their ln L is 0 everywhere), one
+    ``"term <id>: ..."`` line each, and one for a likelihood preset meant for another decay mode."""
+    mode, b = config.model.dark_photon_decays, config.model.br_inv
+    out = []
+    meant = PRESET_DECAYS.get(config.likelihood.preset)
+    if meant is not None and meant != mode:
+        out.append(f"likelihood.preset {config.likelihood.preset!r} is meant for model.dark_photon_decays = "
+                   f"{meant!r}, this run uses {mode!r}")
+    for tid, why in inactive_terms(spec, b).items():
+        out.append(f"term {tid}: cannot act with model.dark_photon_decays = {mode!r} ({why}); ln L = 0 everywhere")
+    return out
 
 
 def compilation_cache() -> str | None:
@@ -134,10 +149,12 @@ def check_text(prep: Prepared) -> str:
              f"priors ({len(c.free_parameters)} free of {len(c.priors)}):"]
     for p in c.priors:
         lines.append(f"  {p.name:<9} {p.describe()}")
-    lines += ["", f"likelihood preset {c.likelihood.preset!r}: {len(prep.ids)} terms"]
+    lines += ["", f"A' decays: model.dark_photon_decays = {c.model.dark_photon_decays!r} "
+                  f"(BR(A' -> invisible) = {c.model.br_inv:g})",
+              f"likelihood preset {c.likelihood.preset!r}: {len(prep.ids)} terms"]
     for i in prep.ids:
         e = prep.registry[i]
-        val = "curve " + Path(e.file).name if e.form == "curve" else f"{e.value:.4g}"
+        val = "curve " + Path(e.file).name if e.form in ("curve", "visible_curve") else f"{e.value:.4g}"
         cl = f"{e.cl:.0%} CL" if e.cl is not None else ""
         lines.append(f"  {i:<22} {e.observable:<24} {e.form:<18} {val:<44} {cl:<7} {e.status:<10} {e.reference}")
     if prep.notes:
@@ -145,4 +162,5 @@ def check_text(prep: Prepared) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["load_config", "Prepared", "prepare", "job_fingerprint", "compilation_cache", "check_text", "EMBEDDED"]
+__all__ = ["load_config", "Prepared", "prepare", "job_fingerprint", "decay_mode_notes", "compilation_cache",
+           "check_text", "EMBEDDED"]

@@ -1,13 +1,69 @@
 """The sample job: NUTS posterior sampling of a run file, checkpointed and resumable bit for bit."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
-from ..inference import make_model, run_nuts, summarize, to_datatree
-from ..io import NutsCheckpoint, resolved_toml, write_datatree
+from ..inference import make_model, prior_draws, run_nuts, summarize, to_datatree
+from ..io import NutsCheckpoint, resolved_toml, term_provenance, write_datatree
 from ._common import job, make_plots, say
+
+#: The chains' starting points: uniform in the central half of each latent range (NumPyro's init_to_uniform).
+INIT_RADIUS = 0.5
+
+
+def _br_invisible(model_section) -> float:
+    """BR(A' -> invisible) the likelihood uses for the run file's ``[model]`` section."""
+    b = getattr(model_section, "br_inv", None)
+    return float(b if b is not None else model_section.br_invisible)
+
+
+def term_records(registry, ids) -> dict:
+    """``{term id: plain registry data}`` of the likelihood terms (values, CL, experiment, arXiv/journal, status,
+    curve file and SHA-256) plus ``reference`` (one line) and the observable's units and long name."""
+    from ..observables import OBSERVABLE_INFO, PARAMETER_CATALOGUE
+
+    out = {}
+    prov = term_provenance(registry, ids)
+    for i in ids:
+        e = registry[i]
+        d = dict(prov[i])
+        d["reference"] = str(e.reference)
+        info = PARAMETER_CATALOGUE.get(e.observable) or OBSERVABLE_INFO.get(e.observable) or {}
+        d["observable_units"] = info.get("units", "")
+        d["observable_long_name"] = info.get("long_name", e.observable)
+        out[i] = d
+    return out
+
+
+def run_attributes(prep) -> dict:
+    """Root attributes of a sample run's ``posterior.nc`` besides the sampler settings: the resolved run file,
+    the model options, the likelihood (preset, options, terms) and provenance, as plain data."""
+    import dataclasses
+
+    from .. import __version__
+
+    cfg = prep.config
+    lk = cfg.likelihood
+    return {
+        "title": f"djax posterior: run {cfg.run.name!r}, likelihood preset {lk.preset!r}",
+        "djax_version": __version__,
+        "djax_preset": lk.preset,
+        "seed": cfg.run.seed,
+        "terms": ",".join(prep.ids),
+        "free_parameters": ",".join(cfg.free_parameters),
+        "run_file": resolved_toml(cfg),
+        "run_file_source": str(cfg.source),
+        "model": dataclasses.asdict(cfg.model),
+        "likelihood": {"preset": lk.preset, "include": list(lk.include), "exclude": list(lk.exclude),
+                       "alpha_e": lk.alpha_e, "edm": lk.edm, "registry": lk.registry or "packaged",
+                       "overrides": {k: dict(v) for k, v in lk.overrides.items()}},
+        "references": "djax (this software, CITATION.cff); reference study: H. Zhang, arXiv:2603.25704 (2026); "
+                      "each likelihood term's source is in likelihood_terms",
+        "layout": "groups posterior, prior, log_likelihood, sample_stats; see docs/outputs.md of djax",
+    }
 
 
 @dataclass
@@ -33,26 +89,33 @@ def sample(config: Any = None, *, overrides: Mapping[str, Any] | None = None, ou
 
     The sampler state is checkpointed every ``sample.checkpoint_every`` draws (0: once per phase); a resumed
     job continues from the last checkpoint and gives the same draws as an uninterrupted one. Writes
-    ``posterior.nc`` (ArviZ DataTree), ``summary.txt``/``summary.csv`` (R-hat, ESS) and plots.
+    ``posterior.nc`` (ArviZ DataTree: groups ``posterior``, ``prior`` (the same model's prior draws, shaped like
+    the posterior), ``log_likelihood`` (ln L per term per draw), ``sample_stats``; every variable with ``units``,
+    ``long_name``, ``latex``; root attributes with the resolved run file, the priors, the likelihood terms and
+    their sources as JSON; see ``docs/outputs.md``), ``summary.txt``/``summary.csv`` (R-hat, ESS) and plots.
     """
     with job("sample", config, overrides, resume=resume, overwrite=overwrite, out=out, argv=argv,
              quiet=quiet) as (prep, folder):
         cfg, s = prep.config, prep.config.sample
-        model = make_model(prep.spec, prep.priors, Q_F=cfg.model.Q_F, br_inv=cfg.model.br_invisible)
+        model = make_model(prep.spec, prep.priors, Q_F=cfg.model.Q_F, br_inv=_br_invisible(cfg.model))
         free = list(cfg.free_parameters)
         say(f"djax sample: preset {cfg.likelihood.preset!r}, terms {list(prep.ids)}, {len(free)} free parameters, "
             f"{s.num_chains} chains x ({s.num_warmup} warm-up + {s.num_samples} draws)", quiet)
         from numpyro.infer import init_to_uniform
 
+        init = init_to_uniform(radius=INIT_RADIUS)
         segment = s.checkpoint_every if s.checkpoint_every > 0 else max(s.num_warmup, s.num_samples, 1)
         with folder.timer("sample"):
             res = run_nuts(model, {}, num_warmup=s.num_warmup, num_samples=s.num_samples, num_chains=s.num_chains,
                            seed=cfg.run.seed, chain_method=s.chain_method, target_accept=s.target_accept,
                            max_tree_depth=s.max_tree_depth, dense_mass=s.dense_mass, segment=segment,
                            store=NutsCheckpoint(folder.path / "checkpoints"), progress=progress,
-                           init_strategy=init_to_uniform(radius=0.5))
-        dt = to_datatree(res, attrs={"djax_preset": cfg.likelihood.preset, "seed": cfg.run.seed,
-                                      "terms": ",".join(prep.ids), "run_file": resolved_toml(cfg)})
+                           init_strategy=init)
+        res.settings["init_strategy"] = f"init_to_uniform(radius={INIT_RADIUS})"  # a name, not a function repr
+        with folder.timer("prior"):
+            prior = prior_draws(model, num_chains=s.num_chains, num_draws=s.num_samples, seed=cfg.run.seed)
+        dt = to_datatree(res, attrs=run_attributes(prep), prior=prior, priors=prep.priors,
+                         terms=term_records(prep.registry, prep.ids))
         written = []
         for fmt in cfg.output.formats:
             name = "posterior.nc" if fmt == "netcdf" else "posterior.zarr"
@@ -71,4 +134,4 @@ def sample(config: Any = None, *, overrides: Mapping[str, Any] | None = None, ou
     return SampleOutput(dt, summary, folder.path, res)
 
 
-__all__ = ["sample", "SampleOutput"]
+__all__ = ["sample", "SampleOutput", "term_records", "run_attributes"]

@@ -21,7 +21,7 @@ def scan(config: Any = None, *, overrides: Mapping[str, Any] | None = None, out=
     with job("scan", config, overrides, resume=resume, overwrite=overwrite, out=out, argv=argv,
              quiet=quiet) as (prep, folder):
         cfg, s = prep.config, prep.config.scan
-        point_fn = build_point_fn(prep.spec, prep.priors, Q_F=cfg.model.Q_F, br_inv=cfg.model.br_invisible,
+        point_fn = build_point_fn(prep.spec, prep.priors, Q_F=cfg.model.Q_F, br_inv=cfg.model.br_inv,
                                   cl=s.cl)
         store = ScanStore(folder.path, writer=jax.process_index() == 0)
         with folder.timer("scan"):

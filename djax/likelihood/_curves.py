@@ -24,6 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._forms import POISSON_ZERO_COUNT, ScalarTerms, scalar_terms_loglike, upper_limit_loglike, yield_ratio
+from ._visible import VisibleTerms, visible_terms_loglike
 
 __all__ = [
     "CurveTable",
@@ -218,22 +219,30 @@ def curve_terms_loglike(eps, m, curves: CurveTerms, br_inv=1.0):
 class TermSpec:
     """Pure-array description of a set of likelihood terms (built by ``djax.io.compile_terms``).
 
-    Data fields (pytree leaves): ``scalar`` (:class:`ScalarTerms`, S terms) and ``curves``
-    (:class:`CurveTerms`, C terms, or ``None`` when there are none). Static metadata: ``scalar_ids``,
-    ``observables`` (the observable name of each scalar term, aligned with ``scalar``) and
-    ``curve_ids``; they are tuples of str, so a TermSpec can be closed over or passed to ``jax.jit``.
+    Data fields (pytree leaves): ``scalar`` (:class:`ScalarTerms`, S terms), ``curves`` (:class:`CurveTerms`,
+    C kinetic-mixing curves of invisible-decay searches) and ``visible`` (``djax.likelihood._visible.VisibleTerms``,
+    V visible-decay searches), each ``None`` when there are none. Static metadata: ``scalar_ids``,
+    ``observables`` (the observable name of each scalar term, aligned with ``scalar``), ``curve_ids`` and
+    ``visible_ids``; they are tuples of str, so a TermSpec can be closed over or passed to ``jax.jit``.
     """
 
     scalar: ScalarTerms | None
     curves: CurveTerms | None
+    visible: VisibleTerms | None = None
     scalar_ids: tuple = dataclasses.field(metadata=dict(static=True), default=())
     observables: tuple = dataclasses.field(metadata=dict(static=True), default=())
     curve_ids: tuple = dataclasses.field(metadata=dict(static=True), default=())
+    visible_ids: tuple = dataclasses.field(metadata=dict(static=True), default=())
 
     @property
     def ids(self) -> tuple:
-        """All term ids: scalar terms first, then curve terms (the order of :func:`terms_loglike`)."""
-        return tuple(self.scalar_ids) + tuple(self.curve_ids)
+        """All term ids: scalar terms, then curve terms, then visible terms (the order of :func:`terms_loglike`)."""
+        return tuple(self.scalar_ids) + tuple(self.curve_ids) + tuple(self.visible_ids)
+
+    @property
+    def epsilon_ids(self) -> tuple:
+        """Ids of the kinetic-mixing terms evaluated at (epsilon, m_A'): curve terms, then visible terms."""
+        return tuple(self.curve_ids) + tuple(self.visible_ids)
 
 
 def gather_observables(obs, spec: TermSpec):
@@ -244,19 +253,26 @@ def gather_observables(obs, spec: TermSpec):
 
 
 def terms_loglike(obs, spec: TermSpec, *, eps=None, m_aprime=None, br_inv=1.0):
-    """Per-term ln L (shape (S + C,)) in the order of ``spec.ids``.
+    """Per-term ln L (shape (S + C + V,)) in the order of ``spec.ids``.
 
     ``obs`` maps observable names to values (e.g. the output of ``djax.observables``); ``eps`` and
-    ``m_aprime`` (GeV) are needed when ``spec`` has curve terms (default: ``obs["epsilon"]`` and
-    ``obs["m_Aprime"]``); ``br_inv`` = BR(A' -> invisible).
+    ``m_aprime`` (GeV) are needed when ``spec`` has curve or visible terms (default: ``obs["epsilon"]`` and
+    ``obs["m_Aprime"]``); ``br_inv`` = BR(A' -> invisible), the same for both kinds: invisible-decay curves
+    scale with BR_inv, visible searches with 1 - BR_inv (``djax.likelihood.decay_mode_br_inv`` maps the run
+    file's ``model.dark_photon_decays`` to it).
     """
     parts = []
     if spec.scalar is not None and spec.observables:
         parts.append(scalar_terms_loglike(gather_observables(obs, spec), spec.scalar))
-    if spec.curves is not None and spec.curve_ids:
+    has_curves = spec.curves is not None and bool(spec.curve_ids)
+    has_visible = spec.visible is not None and bool(spec.visible_ids)
+    if has_curves or has_visible:
         e = obs["epsilon"] if eps is None else eps
         m = obs["m_Aprime"] if m_aprime is None else m_aprime
-        parts.append(curve_terms_loglike(e, m, spec.curves, br_inv))
+        if has_curves:
+            parts.append(curve_terms_loglike(e, m, spec.curves, br_inv))
+        if has_visible:
+            parts.append(visible_terms_loglike(e, m, spec.visible, br_inv))
     if not parts:
         return jnp.zeros((0,), dtype=jnp.result_type(float))
     return jnp.concatenate(parts)

@@ -24,7 +24,22 @@ def needs_solar(spec: TermSpec) -> bool:
 
 def is_direct(spec: TermSpec):
     """Boolean tuple aligned with ``spec.ids``: True for direct-detection (solar/stellar moment) terms."""
-    return tuple(o in _SOLAR for o in spec.observables) + tuple(False for _ in spec.curve_ids)
+    return tuple(o in _SOLAR for o in spec.observables) + tuple(False for _ in spec.epsilon_ids)
+
+
+def inactive_terms(spec: TermSpec, br_inv) -> dict:
+    """``{term id: reason}`` for the kinetic-mixing terms that cannot act at BR(A' -> invisible) = ``br_inv``
+    (their ln L is 0 everywhere): invisible-decay curves (x = BR_inv (eps/eps_90)^2) at BR_inv = 0 and
+    visible-decay searches (x ~ 1 - BR_inv) at BR_inv = 1. Host-side (``br_inv`` a plain number)."""
+    b = float(br_inv)
+    out = {}
+    if b == 0.0:
+        for tid in spec.curve_ids:
+            out[tid] = "an invisible-decay (missing-energy) search: its yield scales with BR(A' -> invisible) = 0"
+    if b == 1.0:
+        for tid in spec.visible_ids:
+            out[tid] = "a visible-decay search: its yield scales with 1 - BR(A' -> invisible) = 0"
+    return out
 
 
 def terms_from_observables(obs: dict, spec: TermSpec, *, br_inv=1.0) -> dict:
@@ -62,7 +77,8 @@ def cl_thresholds(spec: TermSpec, cl: float) -> np.ndarray:
     """ln L_i at which term i sits at confidence level ``cl`` (order of ``spec.ids``): the "allowed" criterion.
 
     Poisson zero-count and counting: ln(1 - cl); half-Gaussian: -z^2/2 with z = Phi^-1((1+cl)/2); Gaussian:
-    the same z (|x - mean| <= z sigma, two-sided); curves: by their shape. A point is allowed at ``cl`` when
+    the same z (|x - mean| <= z sigma, two-sided); curves and visible searches: by their shape (x = 1 on the
+    tabulated boundary, so ln(1 - cl) for the default Poisson shape). A point is allowed at ``cl`` when
     every term satisfies ln L_i >= threshold_i (each limit within its own ``cl`` region).
     """
     z = NormalDist().inv_cdf(0.5 * (1.0 + cl))
@@ -79,4 +95,6 @@ def cl_thresholds(spec: TermSpec, cl: float) -> np.ndarray:
         out += [thr(int(c)) for c in np.asarray(spec.scalar.form)]
     if spec.curves is not None:
         out += [thr(int(c)) for c in np.asarray(spec.curves.shape)]
+    if spec.visible is not None:
+        out += [thr(int(c)) for c in np.asarray(spec.visible.shape)]
     return np.array(out, dtype=np.float64)

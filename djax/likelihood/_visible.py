@@ -54,10 +54,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..observables._dark_photon import VISIBLE_CHANNELS, unit_widths
+from ..observables import MODES, VISIBLE_CHANNELS, unit_widths
 from ._forms import POISSON_ZERO_COUNT, upper_limit_loglike
 
 __all__ = [
+    "DECAY_MODES",
+    "decay_mode_br_inv",
     "NO_LIMIT_EPS",
     "VisibleTable",
     "make_visible_table",
@@ -74,6 +76,36 @@ __all__ = [
     "channel_ratios",
     "visible_terms_loglike",
 ]
+
+#: A' decay modes of the run file's ``model.dark_photon_decays`` (``djax.observables.MODES``).
+DECAY_MODES = MODES
+
+
+def decay_mode_br_inv(mode: str, br_invisible=None) -> float:
+    """BR(A' -> invisible) that the likelihood uses for an A' decay mode -- the one place of this mapping.
+
+    * ``"visible"``: 0 -- the minimal model (every dark state >= 10 GeV > m_A' <= 8 GeV: no invisible decay);
+      visible searches act, invisible-decay (missing-energy) curves vanish.
+    * ``"invisible"``: 1 -- what the NA64 / BaBar missing-energy searches assume (the reference study);
+      visible searches vanish.
+    * ``"mixed"``: ``br_invisible`` in [0, 1] (a light invisible dark state added by hand); both kinds act,
+      scaled by BR_inv and 1 - BR_inv.
+
+    ``br_invisible`` is required for "mixed" and ignored otherwise. Raises ValueError for anything else.
+    """
+    if mode == "visible":
+        return 0.0
+    if mode == "invisible":
+        return 1.0
+    if mode == "mixed":
+        if br_invisible is None:
+            raise ValueError("dark_photon_decays = 'mixed' needs br_invisible (BR(A' -> invisible) in [0, 1])")
+        b = float(br_invisible)
+        if not 0.0 <= b <= 1.0:
+            raise ValueError(f"br_invisible must lie in [0, 1], got {br_invisible!r}")
+        return b
+    raise ValueError(f"unknown A' decay mode {mode!r}; one of {DECAY_MODES}")
+
 
 #: eps value of a "no limit at this mass" knot of a one-sided table (DarkCast's gmax sentinel 1e5).
 NO_LIMIT_EPS = 1.0e5

@@ -9,6 +9,8 @@ from typing import NamedTuple
 
 import jax.numpy as jnp
 
+from ..precision import complex_dtype
+
 from ._params import Params
 
 
@@ -40,8 +42,8 @@ def couplings(p: Params) -> Couplings:
     A = y[:, None] * O[0][None, :]
     B = yp[:, None] * O[1][None, :]
     return Couplings(
-        A=A.astype(jnp.result_type(A, 1j)),
-        B=B.astype(jnp.result_type(B, 1j)),
+        A=A.astype(complex_dtype(A)),
+        B=B.astype(complex_dtype(B)),
         m_S=jnp.stack([jnp.asarray(p.m_S1), jnp.asarray(p.m_S2)]),
         M_F=jnp.asarray(p.M_F),
         Q_F=jnp.asarray(p.Q_F),

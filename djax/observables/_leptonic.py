@@ -24,6 +24,7 @@ import numpy as np
 from .. import constants as C
 from .. import loops
 from ..model import Params
+from ..precision import complex_dtype
 
 _M_L = np.array(C.M_LEPTONS, dtype=np.float64)  # numpy: a jnp constant made at import would be float32
 _LOOP = 1.0 / (16.0 * math.pi**2)
@@ -31,8 +32,8 @@ _LOOP = 1.0 / (16.0 * math.pi**2)
 
 def _mix(p: Params):
     c, s = jnp.cos(p.theta), jnp.sin(p.theta)
-    y = jnp.asarray(p.y).astype(jnp.result_type(p.y, 1j))
-    yp = jnp.asarray(p.yp).astype(jnp.result_type(p.yp, 1j))
+    y = jnp.asarray(p.y).astype(complex_dtype(p.y))
+    yp = jnp.asarray(p.yp).astype(complex_dtype(p.yp))
     return c, s, y, yp
 
 

@@ -4,6 +4,7 @@ Every suite returns a dict with ``suite``, ``figures`` (list of row dicts), ``ma
 ``meta`` (:func:`machine_info` plus suite settings); :func:`write_results` stores it as
 ``<out_dir>/<suite>-<device>.json`` and ``.md``.
 """
+
 from __future__ import annotations
 
 import json
@@ -14,14 +15,28 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 #: Keys every result's ``meta`` carries (checked by the tests).
-REQUIRED_META = ("jax_version", "jaxlib_version", "device_kind", "device_count", "backend", "xla_flags", "dtype",
-                 "processor", "cpu_count", "cpu_model", "python", "numpy_version", "timestamp_utc")
+REQUIRED_META = (
+    "jax_version",
+    "jaxlib_version",
+    "device_kind",
+    "device_count",
+    "backend",
+    "xla_flags",
+    "dtype",
+    "processor",
+    "cpu_count",
+    "cpu_model",
+    "python",
+    "numpy_version",
+    "timestamp_utc",
+)
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
@@ -95,8 +110,14 @@ def time_call(fn: Callable[[], Any], repeats: int, *, warmup: int = 1) -> dict:
         t = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t)
-    return {"median_s": statistics.median(times), "min_s": min(times), "max_s": max(times),
-            "times_s": times, "repeats": len(times), "warmup_s": first}
+    return {
+        "median_s": statistics.median(times),
+        "min_s": min(times),
+        "max_s": max(times),
+        "times_s": times,
+        "repeats": len(times),
+        "warmup_s": first,
+    }
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -169,13 +190,17 @@ def write_results(result: dict, out_dir: str | os.PathLike | None = None) -> dic
     stem = f"{result['suite']}-{result['meta']['backend']}"
     paths = {"json": out / f"{stem}.json", "md": out / f"{stem}.md"}
     meta = result["meta"]
-    md = [f"# djax benchmark: {result['suite']} ({meta['backend']}, {meta['device_kind']} x{meta['device_count']})",
-          "",
-          f"jax {meta['jax_version']} / jaxlib {meta['jaxlib_version']}, {meta['dtype']}, "
-          f"CPU {meta['cpu_model'] or meta['processor']} ({meta['cpu_count']} logical cores), "
-          f"XLA_FLAGS={meta['xla_flags']!r}, load average at start {meta.get('load_average_at_start')}, "
-          f"{meta['timestamp_utc']}, quick={meta.get('quick')}",
-          "", result["markdown"].rstrip(), ""]
+    md = [
+        f"# djax benchmark: {result['suite']} ({meta['backend']}, {meta['device_kind']} x{meta['device_count']})",
+        "",
+        f"jax {meta['jax_version']} / jaxlib {meta['jaxlib_version']}, {meta['dtype']}, "
+        f"CPU {meta['cpu_model'] or meta['processor']} ({meta['cpu_count']} logical cores), "
+        f"XLA_FLAGS={meta['xla_flags']!r}, load average at start {meta.get('load_average_at_start')}, "
+        f"{meta['timestamp_utc']}, quick={meta.get('quick')}",
+        "",
+        result["markdown"].rstrip(),
+        "",
+    ]
     for note in result.get("notes", []):
         md.append(f"* {note}")
     text_md = "\n".join(md) + "\n"

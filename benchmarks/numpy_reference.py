@@ -23,17 +23,42 @@ Inputs that are *data* (constants, the solar weight tables, the digitised limit 
 from :func:`load_inputs`, which reads them once from djax's data layer as plain NumPy arrays; the computation
 below uses nothing from djax.
 """
+
 from __future__ import annotations
 
 import math
 
 import numpy as np
 
-__all__ = ["load_inputs", "I_F", "K", "L_F", "br_mu_e_gamma", "dark_moment", "borexino_mu_equiv",
-           "curve_loglike", "observables", "log_likelihood", "PARAM_NAMES"]
+__all__ = [
+    "load_inputs",
+    "I_F",
+    "K",
+    "L_F",
+    "br_mu_e_gamma",
+    "dark_moment",
+    "borexino_mu_equiv",
+    "curve_loglike",
+    "observables",
+    "log_likelihood",
+    "PARAM_NAMES",
+]
 
-PARAM_NAMES = ("M_F", "m_S1", "m_S2", "theta", "y_e", "y_mu", "y_tau", "yp_e", "yp_mu", "yp_tau",
-               "g_D", "m_Aprime", "epsilon")
+PARAM_NAMES = (
+    "M_F",
+    "m_S1",
+    "m_S2",
+    "theta",
+    "y_e",
+    "y_mu",
+    "y_tau",
+    "yp_e",
+    "yp_mu",
+    "yp_tau",
+    "g_D",
+    "m_Aprime",
+    "epsilon",
+)
 
 _A_SERIES = 0.1  # |r - 1| below which the Taylor series is used
 _N_SERIES = 20  # 0.1^20: truncation far below float64 rounding
@@ -52,26 +77,43 @@ def load_inputs(preset: str = "paper") -> dict:
     spec = resolve_terms(preset)
     tab = solar_tables()
     scal = spec.scalar
-    limits = {obs: (float(scal.value[i]), float(scal.cl[i]), float(scal.power[i]), int(scal.form[i]))
-              for i, obs in enumerate(spec.observables)}
+    limits = {
+        obs: (float(scal.value[i]), float(scal.cl[i]), float(scal.power[i]), int(scal.form[i]))
+        for i, obs in enumerate(spec.observables)
+    }
     curves = []
     for k, cid in enumerate(spec.curve_ids):
         t = spec.curves.tables
         hi = float(t.log_m_hi[k])
         lm = np.asarray(t.log_m[k], dtype=np.float64)
         keep = lm <= hi
-        curves.append({"id": cid, "log_m": lm[keep], "log_eps": np.asarray(t.log_eps[k], np.float64)[keep],
-                       "log_m_lo": float(t.log_m_lo[k]), "log_m_hi": hi,
-                       "power": float(spec.curves.power[k]), "cl": float(spec.curves.cl[k]),
-                       "shape": int(spec.curves.shape[k])})
+        curves.append(
+            {
+                "id": cid,
+                "log_m": lm[keep],
+                "log_eps": np.asarray(t.log_eps[k], np.float64)[keep],
+                "log_m_lo": float(t.log_m_lo[k]),
+                "log_m_hi": hi,
+                "power": float(spec.curves.power[k]),
+                "cl": float(spec.curves.cl[k]),
+                "shape": int(spec.curves.shape[k]),
+            }
+        )
     bx = tab["borexino"]
     return {
-        "E": C.E_CHARGE, "M_MU": C.M_MU, "M_E": C.M_E, "GAMMA_MU": C.GAMMA_MU, "MU_BOHR": C.MU_BOHR,
+        "E": C.E_CHARGE,
+        "M_MU": C.M_MU,
+        "M_E": C.M_E,
+        "GAMMA_MU": C.GAMMA_MU,
+        "MU_BOHR": C.MU_BOHR,
         "M_LEPTONS": np.array(C.M_LEPTONS, dtype=np.float64),
         "U": np.array(tab["U"], dtype=np.complex128),
         "borexino": {k: np.array(bx[k], dtype=np.float64) for k in ("ln_m", "ln_w", "dln_w", "w0")},
-        "limits": limits, "curves": curves, "scalar_ids": tuple(spec.scalar_ids),
-        "observables": tuple(spec.observables), "curve_ids": tuple(spec.curve_ids),
+        "limits": limits,
+        "curves": curves,
+        "scalar_ids": tuple(spec.scalar_ids),
+        "observables": tuple(spec.observables),
+        "curve_ids": tuple(spec.curve_ids),
     }
 
 
@@ -98,8 +140,7 @@ def _switch(closed, q, r):
 
 def I_F(r):
     """I_F(r) = int_0^1 x^2/(1 - x + r x) dx = [r^2 - 4r + 3 + 2 ln r] / (2 (r - 1)^3)."""
-    return _switch(lambda a, lr: ((a + 1.0) ** 2 - 4.0 * (a + 1.0) + 3.0 + 2.0 * lr) / (2.0 * a**3),
-                   (0.0, 0.0, 1.0), r)
+    return _switch(lambda a, lr: ((a + 1.0) ** 2 - 4.0 * (a + 1.0) + 3.0 + 2.0 * lr) / (2.0 * a**3), (0.0, 0.0, 1.0), r)
 
 
 def K(r):
@@ -109,6 +150,7 @@ def K(r):
 
 def L_F(r):
     """L_F(r) = int_0^1 x^2 (1 - x)/(1 - x + r x) dx = J_2(a) - J_3(a)."""
+
     def closed(a, l1):
         j2 = (l1 - a + a * a / 2.0) / a**3
         j3 = -(l1 - a + a * a / 2.0 - a**3 / 3.0) / a**4
@@ -137,8 +179,10 @@ def br_mu_e_gamma(p, inp):
 
     def C(j, i):
         enh = M * (-s * c) * y[:, j] * yp[:, i] * d_IF
-        non = 0.5 * (m_l[i] * y[:, j] * y[:, i] * (c**2 * L1 + s**2 * L2)
-                     + m_l[j] * yp[:, j] * yp[:, i] * (s**2 * L1 + c**2 * L2))
+        non = 0.5 * (
+            m_l[i] * y[:, j] * y[:, i] * (c**2 * L1 + s**2 * L2)
+            + m_l[j] * yp[:, j] * yp[:, i] * (s**2 * L1 + c**2 * L2)
+        )
         return pref * (enh + non)
 
     phase_space = (1.0 - (inp["M_E"] / inp["M_MU"]) ** 2) ** 3
@@ -193,8 +237,7 @@ def curve_loglike(eps, m, curve, br_inv=1.0):
     inside = (lm >= curve["log_m_lo"]) & (lm <= curve["log_m_hi"])
     le = np.interp(lm, curve["log_m"], curve["log_eps"])
     x = br_inv * (eps / np.exp(le)) ** curve["power"]
-    ll = (math.log1p(-curve["cl"]) * x if curve["shape"] == 0
-          else -0.5 * (_z(curve["cl"]) * x) ** 2)
+    ll = math.log1p(-curve["cl"]) * x if curve["shape"] == 0 else -0.5 * (_z(curve["cl"]) * x) ** 2
     return np.where(inside, ll, 0.0)
 
 

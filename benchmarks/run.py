@@ -2,13 +2,14 @@
 
 Usage: ``djax bench [--quick] [--out DIR] [--suite NAME ...]`` or ``python -m benchmarks.run [--quick] ...``.
 """
+
 from __future__ import annotations
 
 import argparse
 import importlib
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from . import harness as H
 

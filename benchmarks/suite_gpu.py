@@ -10,12 +10,12 @@ Writes ``gpu-<backend>.json`` and ``.md`` (the harness's result format). float64
 functions require x64 and the cLFV rates (BR ~ 1e-13 from GIM differences) are not validated in float32, so
 no float32 figure is claimed.
 """
+
 from __future__ import annotations
 
 import argparse
 import json
 import math
-import os
 import platform
 import sys
 import time
@@ -73,10 +73,12 @@ def throughput(ns, chunk, repeats=3):
         "observables": lambda p: jnp.sum(djax.observables(p, solar=False)["br_mu_e_gamma"]),
         "loglike": ll_sum,
         "loglike_value_and_grad": lambda p: jax.value_and_grad(
-            lambda q: jnp.sum(evaluate_log_likelihood(q, spec)), argnums=0)(p)[0],
+            lambda q: jnp.sum(evaluate_log_likelihood(q, spec)), argnums=0
+        )(p)[0],
     }
     rows = []
     for name, fn in kernels.items():
+
         @jax.jit
         def step(key, acc, fn=fn):
             key, sub = jax.random.split(key)
@@ -98,9 +100,18 @@ def throughput(ns, chunk, repeats=3):
                 acc.block_until_ready()
                 times.append(time.perf_counter() - t0)
             med = float(np.median(times))
-            rows.append({"quantity": name, "N": n_chunks * chunk, "chunk": chunk, "repeats": len(times),
-                         "median_s": med, "points_per_s": n_chunks * chunk / med, "first_call_s": first,
-                         "finite": bool(np.isfinite(float(acc)))})
+            rows.append(
+                {
+                    "quantity": name,
+                    "N": n_chunks * chunk,
+                    "chunk": chunk,
+                    "repeats": len(times),
+                    "median_s": med,
+                    "points_per_s": n_chunks * chunk / med,
+                    "first_call_s": first,
+                    "finite": bool(np.isfinite(float(acc))),
+                }
+            )
             print(json.dumps(rows[-1]), flush=True)
     return rows
 
@@ -114,17 +125,35 @@ def streamed_scan(n_points, chunk):
     priors = [p for n, p in DEFAULT_PRIORS.items() if n != "alpha_D"]
     point_fn = build_point_fn(_spec(), priors, derived=())
     t0 = time.perf_counter()
-    res = run_scan(point_fn, priors, n_points=n_points, method="random", chunk_size=chunk, seed=0,
-                   projections=[("m_Aprime", "epsilon")], bins=50, progress=False)
+    res = run_scan(
+        point_fn,
+        priors,
+        n_points=n_points,
+        method="random",
+        chunk_size=chunk,
+        seed=0,
+        projections=[("m_Aprime", "epsilon")],
+        bins=50,
+        progress=False,
+    )
     wall = time.perf_counter() - t0
     stats = {}
     try:
-        stats = {k: int(v) for k, v in (jax.devices()[0].memory_stats() or {}).items()
-                 if k in ("peak_bytes_in_use", "bytes_in_use", "bytes_limit")}
+        stats = {
+            k: int(v)
+            for k, v in (jax.devices()[0].memory_stats() or {}).items()
+            if k in ("peak_bytes_in_use", "bytes_in_use", "bytes_limit")
+        }
     except Exception:  # noqa: BLE001 -- CPU devices have no memory statistics
         pass
-    row = {"N": res.n_done, "chunk": chunk, "wall_s": wall, "points_per_s": res.n_done / wall,
-           "allowed_fraction": res.allowed_fraction, "device_memory": stats}
+    row = {
+        "N": res.n_done,
+        "chunk": chunk,
+        "wall_s": wall,
+        "points_per_s": res.n_done / wall,
+        "allowed_fraction": res.allowed_fraction,
+        "device_memory": stats,
+    }
     print(json.dumps(row), flush=True)
     return row
 
@@ -157,16 +186,29 @@ def nuts_many_chains(num_chains, warmup, samples):
     import djax
 
     model = djax.numpyro_model("paper", priors={"y_tau": 0.0, "yp_tau": 0.0}, derived=(), record_terms=False)
-    mcmc = MCMC(NUTS(model, target_accept_prob=0.99), num_warmup=warmup, num_samples=samples,
-                num_chains=num_chains, chain_method="vectorized", progress_bar=False)
+    mcmc = MCMC(
+        NUTS(model, target_accept_prob=0.99),
+        num_warmup=warmup,
+        num_samples=samples,
+        num_chains=num_chains,
+        chain_method="vectorized",
+        progress_bar=False,
+    )
     t0 = time.perf_counter()
     mcmc.run(jax.random.PRNGKey(0))
     wall = time.perf_counter() - t0
     draws = mcmc.get_samples(group_by_chain=True)
     ess = {k: _ess(np.asarray(v)) for k, v in draws.items() if np.ndim(v) == 2}
     n_div = int(np.sum(np.asarray(mcmc.get_extra_fields()["diverging"])))
-    row = {"num_chains": num_chains, "warmup": warmup, "samples": samples, "wall_s": wall,
-           "min_ess": float(min(ess.values())), "ess_per_s": float(min(ess.values())) / wall, "divergences": n_div}
+    row = {
+        "num_chains": num_chains,
+        "warmup": warmup,
+        "samples": samples,
+        "wall_s": wall,
+        "min_ess": float(min(ess.values())),
+        "ess_per_s": float(min(ess.values())) / wall,
+        "divergences": n_div,
+    }
     print(json.dumps(row), flush=True)
     return row
 
@@ -180,12 +222,27 @@ def main(argv=None):
     if args.quick:
         ns, chunk, scan_n, scan_chunk, chains = [2048, 8192], 2048, 8192, 4096, (4, 20, 20)
     else:
-        ns, chunk, scan_n, scan_chunk, chains = [10**5, 10**6, 10**7, 10**8, 10**9], 2**20, 10**9, 2**22, (256, 300, 300)
+        ns, chunk, scan_n, scan_chunk, chains = (
+            [10**5, 10**6, 10**7, 10**8, 10**9],
+            2**20,
+            10**9,
+            2**22,
+            (256, 300, 300),
+        )
     t0 = time.perf_counter()
-    res = {"suite": "gpu", "meta": {
-        "jax_version": jax.__version__, "backend": jax.default_backend(), "devices": [str(d) for d in jax.devices()],
-        "device_kind": jax.devices()[0].device_kind, "python": platform.python_version(), "dtype": "float64",
-        "timestamp_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "quick": args.quick}}
+    res = {
+        "suite": "gpu",
+        "meta": {
+            "jax_version": jax.__version__,
+            "backend": jax.default_backend(),
+            "devices": [str(d) for d in jax.devices()],
+            "device_kind": jax.devices()[0].device_kind,
+            "python": platform.python_version(),
+            "dtype": "float64",
+            "timestamp_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "quick": args.quick,
+        },
+    }
     res["throughput"] = throughput(ns, chunk)
     res["scan"] = streamed_scan(scan_n, scan_chunk)
     res["nuts"] = nuts_many_chains(*chains)
@@ -194,16 +251,26 @@ def main(argv=None):
     out.mkdir(parents=True, exist_ok=True)
     name = f"gpu-{res['meta']['backend']}"
     (out / f"{name}.json").write_text(json.dumps(res, indent=2) + "\n")
-    lines = [f"#### djax benchmark: gpu ({res['meta']['device_kind']}, jax {jax.__version__}, float64)", "",
-             "| quantity | N | chunk | median_s | points_per_s |", "|---|---|---|---|---|"]
-    lines += [f"| {r['quantity']} | {r['N']:,} | {r['chunk']:,} | {r['median_s']:.3g} | {r['points_per_s']:.3g} |"
-              for r in res["throughput"]]
+    lines = [
+        f"#### djax benchmark: gpu ({res['meta']['device_kind']}, jax {jax.__version__}, float64)",
+        "",
+        "| quantity | N | chunk | median_s | points_per_s |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r['quantity']} | {r['N']:,} | {r['chunk']:,} | {r['median_s']:.3g} | {r['points_per_s']:.3g} |"
+        for r in res["throughput"]
+    ]
     s = res["scan"]
-    lines += ["", f"Streamed scan (no store, summaries only): {s['N']:,} points in {s['wall_s']:.3g} s "
-                  f"({s['points_per_s']:.3g} points/s), device memory {s['device_memory']}.",
-              "", f"NUTS, {res['nuts']['num_chains']} vectorised chains: min bulk ESS {res['nuts']['min_ess']:.3g} in "
-                  f"{res['nuts']['wall_s']:.3g} s ({res['nuts']['ess_per_s']:.3g} ESS/s), "
-                  f"{res['nuts']['divergences']} divergences."]
+    lines += [
+        "",
+        f"Streamed scan (no store, summaries only): {s['N']:,} points in {s['wall_s']:.3g} s "
+        f"({s['points_per_s']:.3g} points/s), device memory {s['device_memory']}.",
+        "",
+        f"NUTS, {res['nuts']['num_chains']} vectorised chains: min bulk ESS {res['nuts']['min_ess']:.3g} in "
+        f"{res['nuts']['wall_s']:.3g} s ({res['nuts']['ess_per_s']:.3g} ESS/s), "
+        f"{res['nuts']['divergences']} divergences.",
+    ]
     (out / f"{name}.md").write_text("\n".join(lines) + "\n")
     print(f"wrote {out / name}.json and .md in {res['meta']['total_s']:.1f} s")
     return 0

@@ -7,6 +7,7 @@
     coefficients and ``flavio.np_prediction('BR(mu->egamma)', w)``, timed per point; against djax's vectorised
     BR(mu -> e gamma) from the parameters (which includes computing the Wilson coefficients) at large N.
 """
+
 from __future__ import annotations
 
 import statistics
@@ -42,8 +43,11 @@ def djax_functions():
 
     def obs(v):
         o = observables(p_of(v), solar=True)
-        return {"br_mu_e_gamma": o["br_mu_e_gamma"], "borexino_mu_equiv_muB": o["borexino_mu_equiv_muB"],
-                "dipole_C_GeV": o["dipole_C_GeV"]}
+        return {
+            "br_mu_e_gamma": o["br_mu_e_gamma"],
+            "borexino_mu_equiv_muB": o["borexino_mu_equiv_muB"],
+            "dipole_C_GeV": o["dipole_C_GeV"],
+        }
 
     return {
         "loglike": jax.jit(lambda v: evaluate_log_likelihood(p_of(v), spec)),
@@ -87,8 +91,9 @@ def _flavio_points(C, n, eft, scale):
     brs, times = [], []
     for i in range(n):
         t = time.perf_counter()
-        w = wilson.Wilson({"Cgamma_mue": complex(C[i, 0, 1]), "Cgamma_emu": complex(C[i, 1, 0])},
-                          scale=scale, eft=eft, basis="flavio")
+        w = wilson.Wilson(
+            {"Cgamma_mue": complex(C[i, 0, 1]), "Cgamma_emu": complex(C[i, 1, 0])}, scale=scale, eft=eft, basis="flavio"
+        )
         brs.append(flavio.np_prediction("BR(mu->egamma)", w))
         times.append(time.perf_counter() - t)
     return np.array(brs), times
@@ -130,17 +135,30 @@ def flavio_comparison(n_flavio: int, n_djax: int, repeats: int, fns, seed: int =
     t = H.time_call(lambda: jax.block_until_ready(br_fn(vals_big)), repeats)
     per_point_djax = t["median_s"] / n_djax
     return {
-        "flavio_eft": eft, "flavio_scale_GeV": scale, "flavio_points": n_flavio, "flavio_import_s": import_s,
+        "flavio_eft": eft,
+        "flavio_scale_GeV": scale,
+        "flavio_points": n_flavio,
+        "flavio_import_s": import_s,
         "flavio_first_point_s": flavio_first_s,
-        "flavio_per_point_s_median": per_point_flavio, "flavio_per_point_s_mean": float(np.mean(times)),
-        "djax_N": n_djax, "djax_repeats": t["repeats"], "djax_median_s": t["median_s"],
-        "djax_per_point_s": per_point_djax, "ratio_per_point": per_point_flavio / per_point_djax,
-        "br_rel_diff_flavio_vs_djax_max": float(rel.max()), "br_rel_diff_flavio_vs_djax_median": float(np.median(rel)),
+        "flavio_per_point_s_median": per_point_flavio,
+        "flavio_per_point_s_mean": float(np.mean(times)),
+        "djax_N": n_djax,
+        "djax_repeats": t["repeats"],
+        "djax_median_s": t["median_s"],
+        "djax_per_point_s": per_point_djax,
+        "ratio_per_point": per_point_flavio / per_point_djax,
+        "br_rel_diff_flavio_vs_djax_max": float(rel.max()),
+        "br_rel_diff_flavio_vs_djax_median": float(np.median(rel)),
     }
 
 
-def run(quick: bool = False, n_check: int | None = None, n_time: int | None = None,
-        n_flavio: int | None = None, seed: int = 0) -> dict:
+def run(
+    quick: bool = False,
+    n_check: int | None = None,
+    n_time: int | None = None,
+    n_flavio: int | None = None,
+    seed: int = 0,
+) -> dict:
     import jax
     import jax.numpy as jnp
 
@@ -161,23 +179,47 @@ def run(quick: bool = False, n_check: int | None = None, n_time: int | None = No
     t_dj = H.time_call(lambda: jax.block_until_ready(ll(jv)), repeats)
     np_pps, dj_pps = n_time / t_np["median_s"], n_time / t_dj["median_s"]
     rows = [
-        {"comparison": "paper lnL: NumPy reference", "N": n_time, "repeats": t_np["repeats"],
-         "median_s": t_np["median_s"], "points_per_s": np_pps, "ratio_djax_over_peer": dj_pps / np_pps},
-        {"comparison": "paper lnL: djax (jit, float64)", "N": n_time, "repeats": t_dj["repeats"],
-         "median_s": t_dj["median_s"], "points_per_s": dj_pps, "ratio_djax_over_peer": 1.0},
+        {
+            "comparison": "paper lnL: NumPy reference",
+            "N": n_time,
+            "repeats": t_np["repeats"],
+            "median_s": t_np["median_s"],
+            "points_per_s": np_pps,
+            "ratio_djax_over_peer": dj_pps / np_pps,
+        },
+        {
+            "comparison": "paper lnL: djax (jit, float64)",
+            "N": n_time,
+            "repeats": t_dj["repeats"],
+            "median_s": t_dj["median_s"],
+            "points_per_s": dj_pps,
+            "ratio_djax_over_peer": 1.0,
+        },
     ]
     fl = flavio_comparison(n_flavio, n_time, repeats, fns, seed + 3)
     rows += [
-        {"comparison": f"BR(mu->e gamma): flavio per point ({fl['flavio_eft']})", "N": n_flavio,
-         "repeats": 1, "median_s": fl["flavio_per_point_s_median"],
-         "points_per_s": 1.0 / fl["flavio_per_point_s_median"], "ratio_djax_over_peer": fl["ratio_per_point"]},
-        {"comparison": "BR(mu->e gamma): djax vectorised, from parameters", "N": n_time,
-         "repeats": fl["djax_repeats"], "median_s": fl["djax_median_s"],
-         "points_per_s": 1.0 / fl["djax_per_point_s"], "ratio_djax_over_peer": 1.0},
+        {
+            "comparison": f"BR(mu->e gamma): flavio per point ({fl['flavio_eft']})",
+            "N": n_flavio,
+            "repeats": 1,
+            "median_s": fl["flavio_per_point_s_median"],
+            "points_per_s": 1.0 / fl["flavio_per_point_s_median"],
+            "ratio_djax_over_peer": fl["ratio_per_point"],
+        },
+        {
+            "comparison": "BR(mu->e gamma): djax vectorised, from parameters",
+            "N": n_time,
+            "repeats": fl["djax_repeats"],
+            "median_s": fl["djax_median_s"],
+            "points_per_s": 1.0 / fl["djax_per_point_s"],
+            "ratio_djax_over_peer": 1.0,
+        },
     ]
     agree_rows = [{"quantity": k, **v} for k, v in agree.items() if not k.startswith("_")]
-    md = (H.markdown_table(rows) + "\nAgreement djax vs NumPy reference on "
-          f"{n_check} random prior points (asserted < {AGREEMENT_RTOL:g}):\n\n" + H.markdown_table(agree_rows))
+    md = (
+        H.markdown_table(rows) + "\nAgreement djax vs NumPy reference on "
+        f"{n_check} random prior points (asserted < {AGREEMENT_RTOL:g}):\n\n" + H.markdown_table(agree_rows)
+    )
     notes = [
         f"Target djax >= 5x NumPy at 1e6 points: measured {dj_pps / np_pps:.3g}x at N = {n_time:,} "
         f"({'met' if dj_pps / np_pps >= 5 else 'NOT met'}).",
@@ -194,6 +236,18 @@ def run(quick: bool = False, n_check: int | None = None, n_time: int | None = No
     ]
     if jax.default_backend() == "cpu":
         notes.append("GPU figures: pending -- no GPU was available to this run.")
-    return {"suite": "peers", "figures": rows, "agreement": agree, "flavio": fl, "markdown": md, "notes": notes,
-            "settings": {"n_check": n_check, "n_time": n_time, "n_flavio": n_flavio, "repeats": repeats,
-                         "agreement_rtol": AGREEMENT_RTOL}}
+    return {
+        "suite": "peers",
+        "figures": rows,
+        "agreement": agree,
+        "flavio": fl,
+        "markdown": md,
+        "notes": notes,
+        "settings": {
+            "n_check": n_check,
+            "n_time": n_time,
+            "n_flavio": n_flavio,
+            "repeats": repeats,
+            "agreement_rtol": AGREEMENT_RTOL,
+        },
+    }

@@ -11,6 +11,7 @@ ESS come from ``arviz_stats`` on both outputs (emcee walkers are treated as chai
 the 13 latent parameters / wall time of the whole run (NUTS warm-up + sampling, emcee burn-in + sampling). Rank-normalised R-hat and bulk ESS are invariant
 under the monotone map between numpyro's unconstrained coordinates (emcee) and the latent sites (NUTS).
 """
+
 from __future__ import annotations
 
 import time
@@ -19,10 +20,24 @@ import numpy as np
 
 from . import harness as H
 
-QUICK = {"nuts_chains": 2, "nuts_warmup": 100, "nuts_samples": 100, "max_tree_depth": 6,
-         "emcee_walkers": 32, "emcee_burn": 300, "emcee_steps": 600}
-FULL = {"nuts_chains": 4, "nuts_warmup": 500, "nuts_samples": 500, "max_tree_depth": 10,
-        "emcee_walkers": 64, "emcee_burn": 5000, "emcee_steps": 10000}
+QUICK = {
+    "nuts_chains": 2,
+    "nuts_warmup": 100,
+    "nuts_samples": 100,
+    "max_tree_depth": 6,
+    "emcee_walkers": 32,
+    "emcee_burn": 300,
+    "emcee_steps": 600,
+}
+FULL = {
+    "nuts_chains": 4,
+    "nuts_warmup": 500,
+    "nuts_samples": 500,
+    "max_tree_depth": 10,
+    "emcee_walkers": 64,
+    "emcee_burn": 5000,
+    "emcee_steps": 10000,
+}
 
 
 def _diagnostics(posterior: dict) -> dict:
@@ -33,8 +48,7 @@ def _diagnostics(posterior: dict) -> dict:
     dt = arviz_base.from_dict({"posterior": posterior})
     ess = arviz_stats.ess(dt, method="bulk")
     rh = arviz_stats.rhat(dt)
-    ess_v = {k: float(np.asarray(ess["posterior"][k] if "posterior" in ess.children else ess[k]))
-             for k in posterior}
+    ess_v = {k: float(np.asarray(ess["posterior"][k] if "posterior" in ess.children else ess[k])) for k in posterior}
     rh_v = {k: float(np.asarray(rh["posterior"][k] if "posterior" in rh.children else rh[k])) for k in posterior}
     return {"min_ess_bulk": min(ess_v.values()), "max_rhat": max(rh_v.values()), "ess_bulk": ess_v, "rhat": rh_v}
 
@@ -74,9 +88,15 @@ def run_nuts_bench(cfg: dict, seed: int) -> dict:
     # run_nuts jits a new segment function per call: the persistent compilation cache (what `djax sample` uses)
     # serves the second run's compilation from the first one's
     cache_dir = _persistent_cache()
-    kw = dict(num_warmup=cfg["nuts_warmup"], num_samples=cfg["nuts_samples"], num_chains=cfg["nuts_chains"],
-              max_tree_depth=cfg["max_tree_depth"], progress=False, target_accept=config.sample.target_accept,
-              init_strategy=init_to_uniform(radius=0.5))
+    kw = dict(
+        num_warmup=cfg["nuts_warmup"],
+        num_samples=cfg["nuts_samples"],
+        num_chains=cfg["nuts_chains"],
+        max_tree_depth=cfg["max_tree_depth"],
+        progress=False,
+        target_accept=config.sample.target_accept,
+        init_strategy=init_to_uniform(radius=0.5),
+    )
     t = time.perf_counter()
     run_nuts(model, seed=seed, **kw)  # compiles (excluded)
     compile_run_s = time.perf_counter() - t
@@ -89,12 +109,20 @@ def run_nuts_bench(cfg: dict, seed: int) -> dict:
     post = {k: np.asarray(v) for k, v in res.samples.items()}
     d = _diagnostics(post)
     steps = res.sample_stats["n_steps"]
-    return {"sampler": "NUTS (djax run_nuts)", "wall_s": wall, "first_run_s": compile_run_s,
-            "second_run_total_s": total, "compilation_cache": cache_dir,
-            "init_s": float(res.timings.get("init", float("nan"))), **d,
-            "ess_per_s": d["min_ess_bulk"] / wall, "draws": int(cfg["nuts_chains"] * cfg["nuts_samples"]),
-            "mean_leapfrog_steps": float(np.mean(steps)), "divergences": int(res.num_divergences),
-            "log_density_evals": int(np.sum(steps))}
+    return {
+        "sampler": "NUTS (djax run_nuts)",
+        "wall_s": wall,
+        "first_run_s": compile_run_s,
+        "second_run_total_s": total,
+        "compilation_cache": cache_dir,
+        "init_s": float(res.timings.get("init", float("nan"))),
+        **d,
+        "ess_per_s": d["min_ess_bulk"] / wall,
+        "draws": int(cfg["nuts_chains"] * cfg["nuts_samples"]),
+        "mean_leapfrog_steps": float(np.mean(steps)),
+        "divergences": int(res.num_divergences),
+        "log_density_evals": int(np.sum(steps)),
+    }
 
 
 def run_emcee_bench(cfg: dict, seed: int) -> dict:
@@ -138,10 +166,15 @@ def run_emcee_bench(cfg: dict, seed: int) -> dict:
     # column order of the flat vector: ravel_pytree flattens the dict by sorted key
     post = {k: chain[..., j] for j, k in enumerate(names)}
     d = _diagnostics(post)
-    return {"sampler": f"emcee {emcee.__version__} (stretch move, vectorised)", "wall_s": wall, **d,
-            "ess_per_s": d["min_ess_bulk"] / wall, "draws": int(nw * cfg["emcee_steps"]),
-            "acceptance": float(np.mean(sampler.acceptance_fraction)),
-            "log_density_evals": int(nw * (cfg["emcee_burn"] + cfg["emcee_steps"]))}
+    return {
+        "sampler": f"emcee {emcee.__version__} (stretch move, vectorised)",
+        "wall_s": wall,
+        **d,
+        "ess_per_s": d["min_ess_bulk"] / wall,
+        "draws": int(nw * cfg["emcee_steps"]),
+        "acceptance": float(np.mean(sampler.acceptance_fraction)),
+        "log_density_evals": int(nw * (cfg["emcee_burn"] + cfg["emcee_steps"])),
+    }
 
 
 def run(quick: bool = False, cfg: dict | None = None, seed: int = 0) -> dict:
@@ -151,15 +184,25 @@ def run(quick: bool = False, cfg: dict | None = None, seed: int = 0) -> dict:
     ratio = nuts["ess_per_s"] / em["ess_per_s"] if em["ess_per_s"] > 0 else float("inf")
     cols = ["sampler", "wall_s", "draws", "min_ess_bulk", "max_rhat", "ess_per_s", "log_density_evals"]
     rows = [nuts, em]
-    notes = [f"NUTS ESS/s over emcee ESS/s: {ratio:.3g} (target >= 10: {'met' if ratio >= 10 else 'NOT met'}).",
-             f"Settings: {cfg}. NUTS: {nuts['divergences']} divergences, mean {nuts['mean_leapfrog_steps']:.1f} "
-             f"leapfrog steps per draw; emcee mean acceptance {em['acceptance']:.3f}.",
-             "ESS/s uses the whole wall time (warm-up/burn-in included, compilation excluded); min over the 13 "
-             "latent parameters of the rank-normalised bulk ESS. A max R-hat far above 1.01 means the run is not "
-             "converged and the ESS figure is not meaningful."]
+    notes = [
+        f"NUTS ESS/s over emcee ESS/s: {ratio:.3g} (target >= 10: {'met' if ratio >= 10 else 'NOT met'}).",
+        f"Settings: {cfg}. NUTS: {nuts['divergences']} divergences, mean {nuts['mean_leapfrog_steps']:.1f} "
+        f"leapfrog steps per draw; emcee mean acceptance {em['acceptance']:.3f}.",
+        "ESS/s uses the whole wall time (warm-up/burn-in included, compilation excluded); min over the 13 "
+        "latent parameters of the rank-normalised bulk ESS. A max R-hat far above 1.01 means the run is not "
+        "converged and the ESS figure is not meaningful.",
+    ]
     if nuts["compilation_cache"] is None:
-        notes.append("The persistent compilation cache is off (DJAX_COMPILATION_CACHE=0): the NUTS wall time "
-                     "includes a compilation of the segment function.")
-    return {"suite": "sampling", "figures": [{k: r[k] for k in cols} for r in rows], "details": rows,
-            "ratio_nuts_over_emcee": ratio, "markdown": H.markdown_table(rows, cols), "notes": notes,
-            "settings": {"config": cfg, "seed": seed}}
+        notes.append(
+            "The persistent compilation cache is off (DJAX_COMPILATION_CACHE=0): the NUTS wall time "
+            "includes a compilation of the segment function."
+        )
+    return {
+        "suite": "sampling",
+        "figures": [{k: r[k] for k in cols} for r in rows],
+        "details": rows,
+        "ratio_nuts_over_emcee": ratio,
+        "markdown": H.markdown_table(rows, cols),
+        "notes": notes,
+        "settings": {"config": cfg, "seed": seed},
+    }

@@ -11,6 +11,7 @@ Each measurement runs in a fresh subprocess (``python -m benchmarks.suite_scalin
   ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` after the scan, and before it (after imports and one compiled
   call) for reference.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,8 +40,11 @@ def _worker_devices(n_points: int, repeats: int) -> dict:
     devs = jax.devices()
     mesh = Mesh(np.asarray(devs), ("batch",))
     sh = NamedSharding(mesh, PartitionSpec("batch"))
-    fn = jax.jit(lambda u: evaluate_log_likelihood(params_from_values(H.unit_to_values(u)), spec),
-                 in_shardings=sh, out_shardings=sh)
+    fn = jax.jit(
+        lambda u: evaluate_log_likelihood(params_from_values(H.unit_to_values(u)), spec),
+        in_shardings=sh,
+        out_shardings=sh,
+    )
     n = -(-n_points // len(devs)) * len(devs)
     u_host = H.random_unit(n, 0)
     u = jax.device_put(u_host, sh)
@@ -48,8 +52,14 @@ def _worker_devices(n_points: int, repeats: int) -> dict:
     jax.block_until_ready(fn(u))
     first = time.perf_counter() - t0
     t = H.time_call(lambda: jax.block_until_ready(fn(u)), repeats, warmup=0)
-    return {"devices": len(devs), "N": n, "repeats": t["repeats"], "median_s": t["median_s"],
-            "points_per_s": n / t["median_s"], "first_call_s": first}
+    return {
+        "devices": len(devs),
+        "N": n,
+        "repeats": t["repeats"],
+        "median_s": t["median_s"],
+        "points_per_s": n / t["median_s"],
+        "first_call_s": first,
+    }
 
 
 def _worker_memory(n_points: int, chunk: int, out_dir: str) -> dict:
@@ -70,18 +80,40 @@ def _worker_memory(n_points: int, chunk: int, out_dir: str) -> dict:
 
     priors = resolve_priors()  # the 13 default priors (g_D, not alpha_D)
     # one tiny scan first: imports, compilation of the chunk shape, zarr set-up (baseline RSS)
-    run_scan(point_fn, priors, n_points=chunk, method="random", chunk_size=chunk, seed=1,
-             store=ScanStore(os.path.join(out_dir, "warm")), progress=False)
+    run_scan(
+        point_fn,
+        priors,
+        n_points=chunk,
+        method="random",
+        chunk_size=chunk,
+        seed=1,
+        store=ScanStore(os.path.join(out_dir, "warm")),
+        progress=False,
+    )
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t = time.perf_counter()
-    res = run_scan(point_fn, priors, n_points=n_points, method="random", chunk_size=chunk, seed=0,
-                   store=ScanStore(os.path.join(out_dir, "scan")), progress=False)
+    res = run_scan(
+        point_fn,
+        priors,
+        n_points=n_points,
+        method="random",
+        chunk_size=chunk,
+        seed=0,
+        store=ScanStore(os.path.join(out_dir, "scan")),
+        progress=False,
+    )
     wall = time.perf_counter() - t
     rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     del jax
-    return {"N": int(res.n_done), "chunk": chunk, "wall_s": wall, "points_per_s": res.n_done / wall,
-            "maxrss_before_MiB": rss0 / 1024.0, "maxrss_after_MiB": rss1 / 1024.0,
-            "timings": {k: v for k, v in res.timings.items() if isinstance(v, (int, float))}}
+    return {
+        "N": int(res.n_done),
+        "chunk": chunk,
+        "wall_s": wall,
+        "points_per_s": res.n_done / wall,
+        "maxrss_before_MiB": rss0 / 1024.0,
+        "maxrss_after_MiB": rss1 / 1024.0,
+        "timings": {k: v for k, v in res.timings.items() if isinstance(v, (int, float))},
+    }
 
 
 def _spawn(args: list[str], env_extra: dict, timeout: float) -> dict:
@@ -95,8 +127,9 @@ def _spawn(args: list[str], env_extra: dict, timeout: float) -> dict:
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
-def run(quick: bool = False, device_counts=(1, 2, 4), n_points: int | None = None, scan_ns=None,
-        timeout: float = 1800.0) -> dict:
+def run(
+    quick: bool = False, device_counts=(1, 2, 4), n_points: int | None = None, scan_ns=None, timeout: float = 1800.0
+) -> dict:
     import tempfile
 
     n_points = n_points or (100_000 if quick else 1_000_000)
@@ -117,10 +150,12 @@ def run(quick: bool = False, device_counts=(1, 2, 4), n_points: int | None = Non
             mem_rows.append(_spawn(["memory", str(n), "65536", tmp], {"JAX_PLATFORMS": "cpu"}, timeout))
     cols_d = ["devices", "N", "repeats", "median_s", "points_per_s", "speedup_vs_1", "first_call_s"]
     cols_m = ["N", "chunk", "wall_s", "points_per_s", "maxrss_before_MiB", "maxrss_after_MiB"]
-    md = ("ln L throughput vs virtual CPU devices (batch sharded over a 1D mesh):\n\n"
-          + H.markdown_table(dev_rows, cols_d)
-          + "\nPeak host memory (ru_maxrss) of a streamed run_scan (zarr output, chunk 65536):\n\n"
-          + H.markdown_table(mem_rows, cols_m))
+    md = (
+        "ln L throughput vs virtual CPU devices (batch sharded over a 1D mesh):\n\n"
+        + H.markdown_table(dev_rows, cols_d)
+        + "\nPeak host memory (ru_maxrss) of a streamed run_scan (zarr output, chunk 65536):\n\n"
+        + H.markdown_table(mem_rows, cols_m)
+    )
     notes = [
         f"Virtual devices share the machine's {os.cpu_count()} logical cores; speed-ups are bounded by the cores, "
         "not by djax.",
@@ -130,12 +165,22 @@ def run(quick: bool = False, device_counts=(1, 2, 4), n_points: int | None = Non
     ]
     if max(scan_ns) < 100_000_000:
         rate = mem_rows[-1]["points_per_s"]
-        notes.append(f"Largest scan measured: {max(scan_ns):.0e} points; 1e8 points was not run (it would take about "
-                     f"{1e8 / rate / 60:.0f} min at the measured {rate:.3g} points/s, and write ~10 GB of points).")
-    return {"suite": "scaling", "figures": {"devices": dev_rows, "memory": mem_rows},
-            "markdown": md, "notes": notes,
-            "settings": {"device_counts": list(device_counts), "n_points": n_points, "scan_ns": list(scan_ns),
-                         "repeats": repeats}}
+        notes.append(
+            f"Largest scan measured: {max(scan_ns):.0e} points; 1e8 points was not run (it would take about "
+            f"{1e8 / rate / 60:.0f} min at the measured {rate:.3g} points/s, and write ~10 GB of points)."
+        )
+    return {
+        "suite": "scaling",
+        "figures": {"devices": dev_rows, "memory": mem_rows},
+        "markdown": md,
+        "notes": notes,
+        "settings": {
+            "device_counts": list(device_counts),
+            "n_points": n_points,
+            "scan_ns": list(scan_ns),
+            "repeats": repeats,
+        },
+    }
 
 
 def _worker_main(argv) -> int:

@@ -5,6 +5,7 @@ generated on the device beforehand (a pool of at most 4 distinct chunks); N abov
 Python loop over chunks of one compiled function (blocking on every chunk). Compilation is excluded (one warm-up
 call per compiled shape); the figure is the median over ``repeats`` of N / wall time.
 """
+
 from __future__ import annotations
 
 import math
@@ -81,9 +82,16 @@ def measure(fn, n: int, chunk: int, repeats: int, seed: int = 0) -> dict:
     compile_s = time.perf_counter() - t0
     t = H.time_call(run, repeats, warmup=0)
     n_eval = n_chunks * size
-    return {"N": n_eval, "chunk": size, "n_chunks": n_chunks, "repeats": t["repeats"],
-            "median_s": t["median_s"], "points_per_s": n_eval / t["median_s"],
-            "best_points_per_s": n_eval / t["min_s"], "first_call_s": compile_s}
+    return {
+        "N": n_eval,
+        "chunk": size,
+        "n_chunks": n_chunks,
+        "repeats": t["repeats"],
+        "median_s": t["median_s"],
+        "points_per_s": n_eval / t["median_s"],
+        "best_points_per_s": n_eval / t["min_s"],
+        "first_call_s": compile_s,
+    }
 
 
 def run(quick: bool = False, ns=None, seed: int = 0) -> dict:
@@ -117,5 +125,10 @@ def run(quick: bool = False, ns=None, seed: int = 0) -> dict:
     if backend == "cpu":
         notes.append("GPU figures (N up to 1e9): pending -- no GPU was available to this run.")
     cols = ["quantity", "N", "chunk", "repeats", "median_s", "points_per_s", "best_points_per_s", "first_call_s"]
-    return {"suite": "throughput", "figures": rows, "markdown": H.markdown_table(rows, cols), "notes": notes,
-            "settings": {"ns": list(ns), "chunk": chunk, "obs_chunk": obs_chunk, "seed": seed}}
+    return {
+        "suite": "throughput",
+        "figures": rows,
+        "markdown": H.markdown_table(rows, cols),
+        "notes": notes,
+        "settings": {"ns": list(ns), "chunk": chunk, "obs_chunk": obs_chunk, "seed": seed},
+    }

@@ -1,5 +1,6 @@
 """Copy the committed benchmark results (benchmarks/results/*-<device>.md) into README.md between the markers
 <!-- bench:start --> and <!-- bench:end -->, so that the README's numbers are the measured ones."""
+
 from __future__ import annotations
 
 import re

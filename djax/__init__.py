@@ -15,6 +15,7 @@ Public API (stable names; see docs/DESIGN.md for the architecture)::
 The physics core (constants, loops, dipoles, model, observables, likelihood) needs only JAX and NumPy; the jobs,
 the NumPyro model and the file formats (NumPyro, optax, ArviZ, xarray, Zarr) load on first use.
 """
+
 __version__ = "0.2.0"
 
 from . import constants, dipoles, errors, loops, model, precision  # noqa: E402
@@ -23,8 +24,14 @@ from .observables import SCALAR_OBSERVABLES, observables  # noqa: E402
 from .precision import enable_x64, x64_enabled  # noqa: E402
 
 _LAZY = {
-    "likelihood_terms": "._api", "log_likelihood": "._api", "numpyro_model": "._api", "resolve_terms": "._api",
-    "check": ".jobs", "optimize": ".jobs", "sample": ".jobs", "scan": ".jobs",
+    "likelihood_terms": "._api",
+    "log_likelihood": "._api",
+    "numpyro_model": "._api",
+    "resolve_terms": "._api",
+    "check": ".jobs",
+    "optimize": ".jobs",
+    "sample": ".jobs",
+    "scan": ".jobs",
 }
 
 
@@ -40,7 +47,25 @@ def __getattr__(name):
 
 
 __all__ = [
-    "Params", "check_params", "observables", "SCALAR_OBSERVABLES", "likelihood_terms", "log_likelihood",
-    "resolve_terms", "numpyro_model", "sample", "optimize", "scan", "check", "enable_x64", "x64_enabled",
-    "constants", "loops", "dipoles", "model", "errors", "precision", "__version__",
+    "Params",
+    "check_params",
+    "observables",
+    "SCALAR_OBSERVABLES",
+    "likelihood_terms",
+    "log_likelihood",
+    "resolve_terms",
+    "numpyro_model",
+    "sample",
+    "optimize",
+    "scan",
+    "check",
+    "enable_x64",
+    "x64_enabled",
+    "constants",
+    "loops",
+    "dipoles",
+    "model",
+    "errors",
+    "precision",
+    "__version__",
 ]

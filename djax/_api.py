@@ -4,6 +4,7 @@
 evaluates the pure terms. Pass a TermSpec from :func:`resolve_terms` inside your own jitted code to skip the
 resolution entirely.
 """
+
 from __future__ import annotations
 
 import functools
@@ -18,12 +19,20 @@ from .model import resolve_priors
 
 @functools.lru_cache(maxsize=32)
 def _cached_spec(preset, alpha_e, edm, include, exclude, registry_path, mtime):
-    return resolve_likelihood(preset=preset, alpha_e=alpha_e, edm=edm, include=include, exclude=exclude,
-                              registry=registry_path or None)[2]
+    return resolve_likelihood(
+        preset=preset, alpha_e=alpha_e, edm=edm, include=include, exclude=exclude, registry=registry_path or None
+    )[2]
 
 
-def resolve_terms(preset: str | TermSpec = "paper", *, registry=None, include=(), exclude=(),
-                  alpha_e: str = "Rb", edm: str = "JILA2023") -> TermSpec:
+def resolve_terms(
+    preset: str | TermSpec = "paper",
+    *,
+    registry=None,
+    include=(),
+    exclude=(),
+    alpha_e: str = "Rb",
+    edm: str = "JILA2023",
+) -> TermSpec:
     """Compile a preset (plus ``include``/``exclude`` ids) into a :class:`djax.likelihood.TermSpec`.
 
     ``registry``: None (packaged), a path to a user TOML file that extends/overrides the packaged registry,
@@ -36,8 +45,9 @@ def resolve_terms(preset: str | TermSpec = "paper", *, registry=None, include=()
         path = str(registry) if registry else ""
         mtime = Path(path).stat().st_mtime_ns if path else 0
         return _cached_spec(preset, alpha_e, edm, include, exclude, path, mtime)
-    return resolve_likelihood(preset=preset, alpha_e=alpha_e, edm=edm, include=include, exclude=exclude,
-                              registry=registry)[2]
+    return resolve_likelihood(
+        preset=preset, alpha_e=alpha_e, edm=edm, include=include, exclude=exclude, registry=registry
+    )[2]
 
 
 def _br_inv(preset, br_inv):
@@ -59,9 +69,20 @@ def log_likelihood(p, preset: str | TermSpec = "paper", *, br_inv=None, **kw):
     return evaluate_log_likelihood(p, resolve_terms(preset, **kw), br_inv=_br_inv(preset, br_inv))
 
 
-def numpyro_model(preset: str | TermSpec = "paper", priors: Any = None, *, registry=None, include=(), exclude=(),
-                  alpha_e: str = "Rb", edm: str = "JILA2023", Q_F: float = 1.0, br_inv: float | None = None,
-                  derived=DEFAULT_DERIVED, record_terms: bool = True):
+def numpyro_model(
+    preset: str | TermSpec = "paper",
+    priors: Any = None,
+    *,
+    registry=None,
+    include=(),
+    exclude=(),
+    alpha_e: str = "Rb",
+    edm: str = "JILA2023",
+    Q_F: float = 1.0,
+    br_inv: float | None = None,
+    derived=DEFAULT_DERIVED,
+    record_terms: bool = True,
+):
     """The dark-sector NumPyro model for a likelihood ``preset`` and ``priors``.
 
     Default priors: the box of the parameter schema (``djax.model.DEFAULT_PRIORS``; ``djax check`` prints it),
@@ -73,5 +94,11 @@ def numpyro_model(preset: str | TermSpec = "paper", priors: Any = None, *, regis
         mcmc.run(jax.random.PRNGKey(0))
     """
     spec = resolve_terms(preset, registry=registry, include=include, exclude=exclude, alpha_e=alpha_e, edm=edm)
-    return make_model(spec, resolve_priors(priors), Q_F=Q_F, br_inv=_br_inv(preset, br_inv), derived=derived,
-                      record_terms=record_terms)
+    return make_model(
+        spec,
+        resolve_priors(priors),
+        Q_F=Q_F,
+        br_inv=_br_inv(preset, br_inv),
+        derived=derived,
+        record_terms=record_terms,
+    )

@@ -4,12 +4,13 @@ The suites (``throughput``, ``peers``, ``sampling``, ``scaling``) and the plain-
 outside the package (``benchmarks/``, next to ``djax/`` in a source checkout); results are written as
 ``<out_dir>/<suite>-<device>.json`` and ``.md``.
 """
+
 from __future__ import annotations
 
 import importlib
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 SUITES = ("throughput", "peers", "sampling", "scaling")
 
@@ -22,8 +23,10 @@ def _benchmarks_package():
             raise
     root = Path(__file__).resolve().parent.parent
     if not (root / "benchmarks" / "run.py").is_file():
-        raise RuntimeError("djax bench needs the benchmarks/ folder of a djax source checkout "
-                           f"(looked in {root}); clone the repository and run it from there")
+        raise RuntimeError(
+            "djax bench needs the benchmarks/ folder of a djax source checkout "
+            f"(looked in {root}); clone the repository and run it from there"
+        )
     sys.path.insert(0, str(root))
     return importlib.import_module("benchmarks.run")
 

@@ -4,6 +4,7 @@ Values are plain Python floats so that importing this module has no JAX side eff
 numbers that were quoted from memory and should be re-checked against the named source before a
 publication-grade analysis (the same convention as ``djax/data/limits/scalar_limits.csv``).
 """
+
 from __future__ import annotations
 
 import math
@@ -77,8 +78,31 @@ SUM_MNU_PLANCK_EV = 0.12
 GEV_TO_EV = 1.0e9
 
 __all__ = [
-    "ALPHA_EM", "E_CHARGE", "M_E", "M_MU", "M_TAU", "M_LEPTONS", "HBAR_GEV_S", "HBARC_GEV_CM", "TAU_MU",
-    "TAU_TAU", "GAMMA_MU", "GAMMA_TAU", "GAMMA_LEPTONS", "G_F", "V_HIGGS", "M_H", "MU_BOHR", "SIN2_THETA12",
-    "SIN2_THETA13", "SIN2_THETA23", "DELTA_CP_DEG", "DM21_EV2", "DM31_EV2", "MUE_CONVERSION_D",
-    "MU_CAPTURE_RATE_PER_S", "SUM_MNU_PLANCK_EV", "GEV_TO_EV",
+    "ALPHA_EM",
+    "E_CHARGE",
+    "M_E",
+    "M_MU",
+    "M_TAU",
+    "M_LEPTONS",
+    "HBAR_GEV_S",
+    "HBARC_GEV_CM",
+    "TAU_MU",
+    "TAU_TAU",
+    "GAMMA_MU",
+    "GAMMA_TAU",
+    "GAMMA_LEPTONS",
+    "G_F",
+    "V_HIGGS",
+    "M_H",
+    "MU_BOHR",
+    "SIN2_THETA12",
+    "SIN2_THETA13",
+    "SIN2_THETA23",
+    "DELTA_CP_DEG",
+    "DM21_EV2",
+    "DM31_EV2",
+    "MUE_CONVERSION_D",
+    "MU_CAPTURE_RATE_PER_S",
+    "SUM_MNU_PLANCK_EV",
+    "GEV_TO_EV",
 ]

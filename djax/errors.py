@@ -3,6 +3,7 @@
 All of them derive from :class:`DjaxError`; the command line prints ``djax: error: <file>[:<line>]: <key>:
 <what>`` and exits with status 2, without a traceback.
 """
+
 from __future__ import annotations
 
 
@@ -42,12 +43,16 @@ class ResumeRefused(DjaxError):
     def __init__(self, file, differences: dict, *, job: str = ""):
         self.differences = dict(differences)
         keys = ", ".join(sorted(self.differences))
-        detail = "; ".join(f"{k}: stored {_short(v[0])}, now {_short(v[1])}"
-                           for k, v in sorted(self.differences.items())[:4])
+        detail = "; ".join(
+            f"{k}: stored {_short(v[0])}, now {_short(v[1])}" for k, v in sorted(self.differences.items())[:4]
+        )
         more = "" if len(self.differences) <= 4 else f"; ... ({len(self.differences) - 4} more)"
-        super().__init__(file, "fingerprint",
-                         f"cannot resume this {job or 'job'}: settings that determine the results changed "
-                         f"({keys}): {detail}{more}; the folder was left untouched")
+        super().__init__(
+            file,
+            "fingerprint",
+            f"cannot resume this {job or 'job'}: settings that determine the results changed "
+            f"({keys}): {detail}{more}; the folder was left untouched",
+        )
 
 
 def _short(v, n: int = 60) -> str:

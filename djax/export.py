@@ -55,13 +55,15 @@ differ. So:
 API: :func:`wcxf` (dict, optionally written to JSON/YAML), :func:`wcxf_values` (the key/value map of a 3x3
 matrix), :func:`dipole_matrix_from_wcxf` (the inverse map).
 """
+
 from __future__ import annotations
 
 import datetime as _dt
 import json
 import math
 import os
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -79,13 +81,16 @@ EW_SCALE = 91.1876
 
 _FLAVOURS = ("e", "mu", "tau")
 #: ``(row j, column i) -> WCxf name`` of the off-diagonal entries: ``Cgamma_<i><j> = C[j, i]``.
-OFFDIAGONAL_KEYS = {(j, i): f"Cgamma_{_FLAVOURS[i]}{_FLAVOURS[j]}"
-                    for i in range(3) for j in range(3) if i != j}
+OFFDIAGONAL_KEYS = {(j, i): f"Cgamma_{_FLAVOURS[i]}{_FLAVOURS[j]}" for i in range(3) for j in range(3) if i != j}
 #: ``l -> WCxf name`` of the diagonal (dF=0) dipoles.
 DIAGONAL_KEYS = {i: f"C7_{_FLAVOURS[i] * 2}" for i in range(3)}
 #: ``WCxf sector -> keys`` written.
-SECTORS = {"mue": ("Cgamma_mue", "Cgamma_emu"), "mutau": ("Cgamma_taumu", "Cgamma_mutau"),
-           "taue": ("Cgamma_taue", "Cgamma_etau"), "dF=0": ("C7_ee", "C7_mumu", "C7_tautau")}
+SECTORS = {
+    "mue": ("Cgamma_mue", "Cgamma_emu"),
+    "mutau": ("Cgamma_taumu", "Cgamma_mutau"),
+    "taue": ("Cgamma_taue", "Cgamma_etau"),
+    "dF=0": ("C7_ee", "C7_mumu", "C7_tautau"),
+}
 _EFTS = ("WET", "WET-4", "WET-3")
 
 
@@ -162,23 +167,42 @@ def _metadata(params, obs, eft: str, scale: float) -> dict:
     import djax
 
     point = {name: _plain(getattr(params, name)) for name in djax.model.FIELDS}
-    predictions = {k: float(np.asarray(obs[k])) for k in
-                   ("br_mu_e_gamma", "br_tau_mu_gamma", "br_tau_e_gamma", "delta_a_e", "delta_a_mu", "delta_a_tau",
-                    "d_e_ecm") if k in obs}
+    predictions = {
+        k: float(np.asarray(obs[k]))
+        for k in (
+            "br_mu_e_gamma",
+            "br_tau_mu_gamma",
+            "br_tau_e_gamma",
+            "delta_a_e",
+            "delta_a_mu",
+            "delta_a_tau",
+            "d_e_ecm",
+        )
+        if k in obs
+    }
     return {
         "generator": "djax.export.wcxf",
         "djax_version": str(getattr(djax, "__version__", "unknown")),
-        "created_utc": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created_utc": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "description": (
             "Charged-lepton dipole coefficients of the djax VLL + two-dark-scalar model at one loop, no RG running "
             "applied by djax. Cgamma_<a><b> = C^{ba} of L = C^{ji} (lbar_j sigma^{mu nu} P_R l_i) F_{mu nu} + h.c. "
             "(GeV^-1); C7_ll = 4 sqrt(2) pi^2/(G_F e m_l) C^{ll} with the inputs below. "
             f"Labelled {eft} at {scale:g} GeV: flavio's BR(mu->egamma) (WET-4 at 1.0 GeV) reads them without "
-            "running when eft = WET-4 and scale = 1.0; tau decays need scale = 1.8."),
+            "running when eft = WET-4 and scale = 1.0; tau decays need scale = 1.8."
+        ),
         "parameters": point,
         "djax_predictions": predictions,
-        "inputs": {"G_F_GeV-2": C.G_F, "alpha_em_0": C.ALPHA_EM, "m_e_GeV": C.M_E, "m_mu_GeV": C.M_MU,
-                   "m_tau_GeV": C.M_TAU, "tau_mu_s": C.TAU_MU, "tau_tau_s": C.TAU_TAU, "hbar_GeV_s": C.HBAR_GEV_S},
+        "inputs": {
+            "G_F_GeV-2": C.G_F,
+            "alpha_em_0": C.ALPHA_EM,
+            "m_e_GeV": C.M_E,
+            "m_mu_GeV": C.M_MU,
+            "m_tau_GeV": C.M_TAU,
+            "tau_mu_s": C.TAU_MU,
+            "tau_tau_s": C.TAU_TAU,
+            "hbar_GeV_s": C.HBAR_GEV_S,
+        },
     }
 
 
@@ -193,8 +217,9 @@ def _write(d: dict, path, fmt: str | None):
         try:
             import yaml
         except ImportError:  # pragma: no cover - pyyaml comes with the peers extra (wilson)
-            raise ImportError("djax.export.wcxf: writing YAML needs PyYAML (pip install pyyaml); use a .json "
-                              "path instead") from None
+            raise ImportError(
+                "djax.export.wcxf: writing YAML needs PyYAML (pip install pyyaml); use a .json path instead"
+            ) from None
         text = yaml.safe_dump(d, sort_keys=False, default_flow_style=False)
     else:
         raise ValueError(f"wcxf: fmt must be 'json' or 'yaml', got {fmt!r}")
@@ -213,8 +238,17 @@ def _validate(d: dict) -> None:
     wc.validate()
 
 
-def wcxf(params, *, scale: float | None = None, eft: str | None = None, path=None, fmt: str | None = None,
-         diagonal: bool = True, metadata: bool = True, validate: bool = True) -> dict:
+def wcxf(
+    params,
+    *,
+    scale: float | None = None,
+    eft: str | None = None,
+    path=None,
+    fmt: str | None = None,
+    diagonal: bool = True,
+    metadata: bool = True,
+    validate: bool = True,
+) -> dict:
     """WCxf dict of the dipole coefficients of one parameter point (and the file, when ``path`` is given).
 
     Args:
@@ -238,8 +272,9 @@ def wcxf(params, *, scale: float | None = None, eft: str | None = None, path=Non
     if not isinstance(params, djax.Params):
         raise TypeError(f"wcxf: expected djax.Params, got {type(params).__name__}")
     if np.ndim(np.asarray(params.M_F)) != 0:
-        raise ValueError(f"wcxf: exports one parameter point; got batch shape {np.shape(params.M_F)} (index the "
-                         "batch first)")
+        raise ValueError(
+            f"wcxf: exports one parameter point; got batch shape {np.shape(params.M_F)} (index the batch first)"
+        )
     djax.check_params(params)
     scale = DEFAULT_SCALE if scale is None else float(scale)
     if not (math.isfinite(scale) and 0.0 < scale <= EW_SCALE):
@@ -265,5 +300,13 @@ def wcxf(params, *, scale: float | None = None, eft: str | None = None, path=Non
     return d
 
 
-__all__ = ["wcxf", "wcxf_values", "dipole_matrix_from_wcxf", "FLAVIO_SCALES", "DEFAULT_SCALE", "OFFDIAGONAL_KEYS",
-           "DIAGONAL_KEYS", "SECTORS"]
+__all__ = [
+    "wcxf",
+    "wcxf_values",
+    "dipole_matrix_from_wcxf",
+    "FLAVIO_SCALES",
+    "DEFAULT_SCALE",
+    "OFFDIAGONAL_KEYS",
+    "DIAGONAL_KEYS",
+    "SECTORS",
+]

@@ -1,4 +1,5 @@
 """Explicit float64 switch (entry points call it; importing djax never flips it)."""
+
 from __future__ import annotations
 
 import jax

@@ -33,6 +33,7 @@ Values are real numbers inside the physical ranges of :data:`djax.model.PARAMETE
 params.<key>=<value>`` applies on top of the file. Every problem raises :class:`djax.errors.DjaxError` naming the
 file (``--set`` for options), the line and the key.
 """
+
 from __future__ import annotations
 
 import json
@@ -118,8 +119,9 @@ def _cell(v) -> str:
     return str(v)
 
 
-def text_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[tuple[str, str | Callable]], *,
-               indent: str = "") -> str:
+def text_table(
+    rows: Sequence[Mapping[str, Any]], columns: Sequence[tuple[str, str | Callable]], *, indent: str = ""
+) -> str:
     """Aligned text table: ``columns`` is ``[(header, key or function of the row)]``."""
     cells = [[h for h, _ in columns]]
     for r in rows:
@@ -141,8 +143,23 @@ def text_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[tuple[str, s
 # ----------------------------------------------------------------------------------------------------------
 FLAVOURS = ("e", "mu", "tau")
 #: Scalar keys of a point file (the 13 real parameters, alpha_D and Q_F) and the vector keys.
-SCALAR_KEYS = ("M_F", "m_S1", "m_S2", "theta", "y_e", "y_mu", "y_tau", "yp_e", "yp_mu", "yp_tau", "g_D",
-               "alpha_D", "m_Aprime", "epsilon", "Q_F")
+SCALAR_KEYS = (
+    "M_F",
+    "m_S1",
+    "m_S2",
+    "theta",
+    "y_e",
+    "y_mu",
+    "y_tau",
+    "yp_e",
+    "yp_mu",
+    "yp_tau",
+    "g_D",
+    "alpha_D",
+    "m_Aprime",
+    "epsilon",
+    "Q_F",
+)
 VECTOR_KEYS = ("y", "yp")
 POINT_KEYS = SCALAR_KEYS + VECTOR_KEYS
 _POINT_TABLES = ("params", "point")
@@ -186,8 +203,12 @@ def _check_range(file, key: str, name: str, x: float, line) -> None:
 
     info = PARAMETER_INFO.get(name)
     if info is not None and not info.contains(x):
-        raise DjaxError(file, key, f"{x!r} is outside the physical range {info.range_text()} of {name} "
-                                   f"({info.long_name})", line=line)
+        raise DjaxError(
+            file,
+            key,
+            f"{x!r} is outside the physical range {info.range_text()} of {name} ({info.long_name})",
+            line=line,
+        )
 
 
 def point_values(data: Mapping[str, Any], *, file="<point>", text: str | None = None, prefix: str = "") -> dict:
@@ -206,17 +227,20 @@ def point_values(data: Mapping[str, Any], *, file="<point>", text: str | None = 
 
             close = difflib.get_close_matches(str(k), POINT_KEYS, n=3)
             hint = f"did you mean {', '.join(map(repr, close))}? " if close else ""
-            raise DjaxError(file, key, f"unknown parameter; {hint}a point gives {', '.join(POINT_KEYS)}",
-                            line=line_of(key))
+            raise DjaxError(
+                file, key, f"unknown parameter; {hint}a point gives {', '.join(POINT_KEYS)}", line=line_of(key)
+            )
         if k in VECTOR_KEYS:
             if not isinstance(v, (list, tuple)) or len(v) != 3:
-                raise DjaxError(file, key, f"expected a list of 3 real numbers (e, mu, tau), got {v!r}",
-                                line=line_of(key))
+                raise DjaxError(
+                    file, key, f"expected a list of 3 real numbers (e, mu, tau), got {v!r}", line=line_of(key)
+                )
             for f, x in zip(FLAVOURS, v):
                 name = f"{k}_{f}"
                 if name in given:
-                    raise DjaxError(file, key, f"{name} is given twice (as {given[name]} and in {key})",
-                                    line=line_of(key))
+                    raise DjaxError(
+                        file, key, f"{name} is given twice (as {given[name]} and in {key})", line=line_of(key)
+                    )
                 xv = _number(file, key, x, line_of(key))
                 _check_range(file, key, name, xv, line_of(key))
                 out[name], given[name] = xv, key
@@ -228,8 +252,9 @@ def point_values(data: Mapping[str, Any], *, file="<point>", text: str | None = 
             _check_range(file, key, k, x, line_of(key))
         out[k], given[k] = x, key
     if "g_D" in out and "alpha_D" in out:
-        raise DjaxError(file, f"{prefix}alpha_D", "give g_D or alpha_D (= g_D^2 / 4 pi), not both",
-                        line=line_of(f"{prefix}alpha_D"))
+        raise DjaxError(
+            file, f"{prefix}alpha_D", "give g_D or alpha_D (= g_D^2 / 4 pi), not both", line=line_of(f"{prefix}alpha_D")
+        )
     if "alpha_D" in out:
         out["g_D"] = math.sqrt(4.0 * math.pi * out.pop("alpha_D"))
         _check_range(file, f"{prefix}alpha_D", "g_D", out["g_D"], line_of(f"{prefix}alpha_D"))
@@ -257,8 +282,12 @@ def read_point_values(path: str | os.PathLike) -> dict:
         if len(tables) > 1 or len(data) > 1:
             extra = sorted(k for k in data if k != tables[0])
             bad = extra[0]
-            raise DjaxError(path, bad, f"give the point either at the top level or in one [{tables[0]}] table",
-                            line=_key_line(text, bad))
+            raise DjaxError(
+                path,
+                bad,
+                f"give the point either at the top level or in one [{tables[0]}] table",
+                line=_key_line(text, bad),
+            )
         prefix = f"{tables[0]}."
         data = data[tables[0]]
     return point_values(data, file=path, text=text, prefix=prefix)
@@ -272,8 +301,7 @@ def params_with(values: Mapping[str, float], *, base=None, Q_F: float | None = N
     from .model import Params, check_params
 
     p = Params.default() if base is None else base
-    d = {f: np.asarray(getattr(p, f)) for f in ("M_F", "m_S1", "m_S2", "theta", "g_D", "m_Aprime", "epsilon",
-                                                 "Q_F")}
+    d = {f: np.asarray(getattr(p, f)) for f in ("M_F", "m_S1", "m_S2", "theta", "g_D", "m_Aprime", "epsilon", "Q_F")}
     y = np.array(np.asarray(p.y), dtype=np.result_type(np.asarray(p.y).dtype, float))
     yp = np.array(np.asarray(p.yp), dtype=np.result_type(np.asarray(p.yp).dtype, float))
     if Q_F is not None and "Q_F" not in values:
@@ -285,9 +313,18 @@ def params_with(values: Mapping[str, float], *, base=None, Q_F: float | None = N
             y[FLAVOURS.index(k[2:])] = v
         else:
             d[k] = np.asarray(v)
-    q = Params(M_F=jnp.asarray(d["M_F"]), m_S1=jnp.asarray(d["m_S1"]), m_S2=jnp.asarray(d["m_S2"]),
-               theta=jnp.asarray(d["theta"]), y=jnp.asarray(y), yp=jnp.asarray(yp), g_D=jnp.asarray(d["g_D"]),
-               m_Aprime=jnp.asarray(d["m_Aprime"]), epsilon=jnp.asarray(d["epsilon"]), Q_F=jnp.asarray(d["Q_F"]))
+    q = Params(
+        M_F=jnp.asarray(d["M_F"]),
+        m_S1=jnp.asarray(d["m_S1"]),
+        m_S2=jnp.asarray(d["m_S2"]),
+        theta=jnp.asarray(d["theta"]),
+        y=jnp.asarray(y),
+        yp=jnp.asarray(yp),
+        g_D=jnp.asarray(d["g_D"]),
+        m_Aprime=jnp.asarray(d["m_Aprime"]),
+        epsilon=jnp.asarray(d["epsilon"]),
+        Q_F=jnp.asarray(d["Q_F"]),
+    )
     try:
         check_params(q)
     except ValueError as exc:
@@ -330,14 +367,14 @@ def write_point(path: str | os.PathLike, params) -> Path:
 #: One line per likelihood preset (djax.likelihood.PRESETS).
 PRESET_DESCRIPTIONS = {
     "paper": "the reference study's set (arXiv:2603.25704): MEG II 2025 mu -> e gamma, NA64 2023 and BaBar 2017 "
-             "invisible-decay kinetic-mixing curves, Borexino Phase-II",
+    "invisible-decay kinetic-mixing curves, Borexino Phase-II",
     "minimal": "the minimal model's set (A' decays visibly): MEG II, Borexino and the visible-decay dark-photon "
-               "searches (prompt resonance searches and beam dumps)",
+    "searches (prompt resonance searches and beam dumps)",
     "full": "paper + tau -> e gamma, tau -> mu gamma, mu -> 3e, mu -> e conversion (dipole dominance), XENONnT "
-            "SR0, Delta a_mu (WP25), Delta a_e (alpha_e = Rb | Cs), electron EDM (edm = JILA2023 | ACME2018), "
-            "sum m_nu (Planck 2018, naturalness) and the visible-decay searches",
+    "SR0, Delta a_mu (WP25), Delta a_e (alpha_e = Rb | Cs), electron EDM (edm = JILA2023 | ACME2018), "
+    "sum m_nu (Planck 2018, naturalness) and the visible-decay searches",
     "future": "full with projections swapped in: MEG II final, Mu3e phase I, Belle II tau -> mu gamma, Mu2e run I, "
-              "plus the NA64mu 1e14 MOT projection",
+    "plus the NA64mu 1e14 MOT projection",
 }
 
 #: Short labels of the observables ``djax run`` prints first (the rest follow in catalogue order).
@@ -455,19 +492,36 @@ def list_terms(preset: str | None = None, *, registry=None, alpha_e: str = "Rb",
     ids = _preset_ids(preset, alpha_e, edm)
     member = preset_membership()
     rows = []
-    for i in (ids if ids is not None else reg.ids):
+    for i in ids if ids is not None else reg.ids:
         e = reg[i]
         info = _obs_info(e.observable)
-        rows.append({
-            "id": i, "observable": e.observable, "observable_units": info.get("units", ""),
-            "observable_long_name": info.get("long_name", e.observable), "form": e.form,
-            "shape": e.shape if e.form in ("curve", "visible_curve") else None, "value": e.value,
-            "uncertainty": e.uncertainty, "limit": _limit_text(e), "unit": e.unit, "cl": e.cl, "power": e.power,
-            "experiment": e.reference.experiment, "journal": e.reference.journal, "arxiv": e.reference.arxiv,
-            "year": e.reference.year, "paper": _paper(e), "status": e.status, "kind": e.kind,
-            "file": Path(e.file).name if e.file else None, "notes": e.notes, "tags": list(e.tags),
-            "presets": member.get(i, []),
-        })
+        rows.append(
+            {
+                "id": i,
+                "observable": e.observable,
+                "observable_units": info.get("units", ""),
+                "observable_long_name": info.get("long_name", e.observable),
+                "form": e.form,
+                "shape": e.shape if e.form in ("curve", "visible_curve") else None,
+                "value": e.value,
+                "uncertainty": e.uncertainty,
+                "limit": _limit_text(e),
+                "unit": e.unit,
+                "cl": e.cl,
+                "power": e.power,
+                "experiment": e.reference.experiment,
+                "journal": e.reference.journal,
+                "arxiv": e.reference.arxiv,
+                "year": e.reference.year,
+                "paper": _paper(e),
+                "status": e.status,
+                "kind": e.kind,
+                "file": Path(e.file).name if e.file else None,
+                "notes": e.notes,
+                "tags": list(e.tags),
+                "presets": member.get(i, []),
+            }
+        )
     return rows
 
 
@@ -480,15 +534,24 @@ def list_observables(preset: str | None = None, *, registry=None) -> list[dict]:
     reg = _registry(registry)
     ids = _preset_ids(preset)
     by_obs: dict[str, list[str]] = {}
-    for i in (ids if ids is not None else reg.ids):
+    for i in ids if ids is not None else reg.ids:
         by_obs.setdefault(reg[i].observable, []).append(i)
     rows = []
     for name, e in OBSERVABLE_INFO.items():
         if ids is not None and name not in by_obs:
             continue
-        rows.append({"name": name, "units": e["units"], "long_name": e["long_name"], "latex": e["latex"],
-                     "shape": list(e["shape"]), "dtype": e["dtype"], "description": e["description"],
-                     "terms": by_obs.get(name, [])})
+        rows.append(
+            {
+                "name": name,
+                "units": e["units"],
+                "long_name": e["long_name"],
+                "latex": e["latex"],
+                "shape": list(e["shape"]),
+                "dtype": e["dtype"],
+                "description": e["description"],
+                "terms": by_obs.get(name, []),
+            }
+        )
     return rows
 
 
@@ -501,13 +564,19 @@ def list_parameters() -> list[dict]:
     for name, info in PARAMETER_INFO.items():
         p = DEFAULT_PRIORS.get(name)
         cat = _obs_info(name)
-        rows.append({
-            "name": name, "units": info.units, "long_name": cat.get("long_name", info.long_name),
-            "latex": info.latex, "range": info.range_text(), "default_prior": p.describe() if p else "",
-            "prior": p.as_dict() if p else None,
-            "latent": None if p is None or p.is_fixed or p.type == "uniform" else f"{name}__u",
-            "description": cat.get("description", ""),
-        })
+        rows.append(
+            {
+                "name": name,
+                "units": info.units,
+                "long_name": cat.get("long_name", info.long_name),
+                "latex": info.latex,
+                "range": info.range_text(),
+                "default_prior": p.describe() if p else "",
+                "prior": p.as_dict() if p else None,
+                "latent": None if p is None or p.is_fixed or p.type == "uniform" else f"{name}__u",
+                "description": cat.get("description", ""),
+            }
+        )
     return rows
 
 
@@ -519,22 +588,31 @@ def list_presets(preset: str | None = None) -> list[dict]:
     if preset is not None:
         _preset_ids(preset)  # DjaxError for an unknown preset
     rows = []
-    for p in (lk.PRESETS if preset is None else (preset,)):
+    for p in lk.PRESETS if preset is None else (preset,):
         ids = lk.preset_ids(p)
         options = {}
         if p in ("full", "future"):
             options = {"alpha_e": dict(lk.ALPHA_E_CHOICES), "edm": dict(lk.EDM_CHOICES)}
-        rows.append({"name": p, "description": PRESET_DESCRIPTIONS.get(p, ""),
-                     "dark_photon_decays": getattr(lk, "PRESET_DECAYS", {}).get(p), "n_terms": len(ids),
-                     "terms": list(ids), "options": options})
+        rows.append(
+            {
+                "name": p,
+                "description": PRESET_DESCRIPTIONS.get(p, ""),
+                "dark_photon_decays": getattr(lk, "PRESET_DECAYS", {}).get(p),
+                "n_terms": len(ids),
+                "terms": list(ids),
+                "options": options,
+            }
+        )
     return rows
 
 
 # ----------------------------------------------------------------------------------------------------------
 # BibTeX
 # ----------------------------------------------------------------------------------------------------------
-_JOURNAL = re.compile(r"^\s*(?P<journal>[^\d;:]+?)\s+(?P<volume>\d+[A-Za-z]?)\s+\((?P<year>\d{4})\)\s+"
-                      r"(?P<pages>[0-9A-Za-z.\-]+)(?:\((?P<suffix>[A-Za-z]+)\))?\s*$")
+_JOURNAL = re.compile(
+    r"^\s*(?P<journal>[^\d;:]+?)\s+(?P<volume>\d+[A-Za-z]?)\s+\((?P<year>\d{4})\)\s+"
+    r"(?P<pages>[0-9A-Za-z.\-]+)(?:\((?P<suffix>[A-Za-z]+)\))?\s*$"
+)
 _JOURNAL_NOVOL = re.compile(r"^\s*(?P<journal>[^\d;:]+?)\s+\((?P<year>\d{4})\)\s*(?P<rest>.*)$")
 
 
@@ -577,8 +655,14 @@ def _parse_journal(text: str) -> tuple[dict, str]:
     return {}, text
 
 
-def bibtex_entries(preset: str = "paper", *, registry=None, ids: Sequence[str] | None = None,
-                   alpha_e: str = "Rb", edm: str = "JILA2023") -> list[dict]:
+def bibtex_entries(
+    preset: str = "paper",
+    *,
+    registry=None,
+    ids: Sequence[str] | None = None,
+    alpha_e: str = "Rb",
+    edm: str = "JILA2023",
+) -> list[dict]:
     """BibTeX entries (``{"key", "type", "fields", "terms", "text"}``) of the inputs of ``preset`` (or of
     ``ids``), one per paper (terms sharing an arXiv number or journal reference share an entry), built from the
     registry's experiment, arXiv, journal and year fields. No network: no titles or author lists are invented;
@@ -619,10 +703,18 @@ def bibtex_entries(preset: str = "paper", *, registry=None, ids: Sequence[str] |
         fields["note"] = note
         etype = "article" if "journal" in fields else "misc"
         key = _bib_key(r.experiment, year, used)
-        body = ",\n".join(f"  {k:<13} = {{{v if k in ('eprint', 'pages') else _bib_escape(v)}}}"
-                          for k, v in fields.items())
-        out.append({"key": key, "type": etype, "fields": fields, "terms": list(g["terms"]),
-                    "text": f"@{etype}{{{key},\n{body}\n}}"})
+        body = ",\n".join(
+            f"  {k:<13} = {{{v if k in ('eprint', 'pages') else _bib_escape(v)}}}" for k, v in fields.items()
+        )
+        out.append(
+            {
+                "key": key,
+                "type": etype,
+                "fields": fields,
+                "terms": list(g["terms"]),
+                "text": f"@{etype}{{{key},\n{body}\n}}",
+            }
+        )
     return out
 
 
@@ -632,9 +724,12 @@ def bibtex(preset: str = "paper", *, registry=None, alpha_e: str = "Rb", edm: st
 
     entries = bibtex_entries(preset, registry=registry, alpha_e=alpha_e, edm=edm)
     n_terms = sum(len(e["terms"]) for e in entries)
-    head = [f"% Inputs of the djax {__version__} likelihood preset {preset!r} ({n_terms} terms, {len(entries)} "
-            "papers), from the limit registry (no titles or authors: complete them from INSPIRE).",
-            "% Cite also djax (CITATION.cff) and the reference study H. Zhang, arXiv:2603.25704 (2026).", ""]
+    head = [
+        f"% Inputs of the djax {__version__} likelihood preset {preset!r} ({n_terms} terms, {len(entries)} "
+        "papers), from the limit registry (no titles or authors: complete them from INSPIRE).",
+        "% Cite also djax (CITATION.cff) and the reference study H. Zhang, arXiv:2603.25704 (2026).",
+        "",
+    ]
     return "\n".join(head) + "\n\n".join(e["text"] for e in entries) + "\n"
 
 
@@ -673,10 +768,21 @@ class PointReport:
     br_inv: float = 1.0
 
     def as_dict(self) -> dict:
-        return {"source": self.source, "run_file": self.run_file, "preset": self.preset, "cl": self.cl,
-                "point": self.point, "observables": self.observables, "matrices": self.matrices,
-                "dark_photon_decays": self.dark_photon_decays, "br_inv": self.br_inv, "terms": self.terms,
-                "other_terms": self.other_terms, "total_lnL": self.total_lnL, "notes": self.notes}
+        return {
+            "source": self.source,
+            "run_file": self.run_file,
+            "preset": self.preset,
+            "cl": self.cl,
+            "point": self.point,
+            "observables": self.observables,
+            "matrices": self.matrices,
+            "dark_photon_decays": self.dark_photon_decays,
+            "br_inv": self.br_inv,
+            "terms": self.terms,
+            "other_terms": self.other_terms,
+            "total_lnL": self.total_lnL,
+            "notes": self.notes,
+        }
 
 
 def load_point(point=None, sets: Mapping[str, Any] | None = None, *, Q_F: float | None = None):
@@ -702,8 +808,9 @@ def _point_dict(p) -> dict:
         out[f] = float(np.real(np.asarray(getattr(p, f))))
     for f, v in (("y", p.y), ("yp", p.yp)):
         for fl, x in zip(FLAVOURS, np.asarray(v)):
-            out[f"{f}_{fl}"] = float(np.real(x)) if np.imag(x) == 0 else {"re": float(np.real(x)),
-                                                                            "im": float(np.imag(x))}
+            out[f"{f}_{fl}"] = (
+                float(np.real(x)) if np.imag(x) == 0 else {"re": float(np.real(x)), "im": float(np.imag(x))}
+            )
     for f in ("g_D", "m_Aprime", "epsilon", "Q_F"):
         out[f] = float(np.real(np.asarray(getattr(p, f))))
     return out
@@ -805,20 +912,43 @@ def _term_rows(obs, spec, reg, ids, *, cl: float, br_inv: float, in_likelihood: 
         flag = "EXCLUDED" if closeness > 1.0 else ("near limit" if closeness > 0.5 else "")
         if i in inactive:
             flag = "inactive"
-        rows.append({
-            "id": i, "observable": e.observable, "units": info.get("units", ""),
-            "long_name": info.get("long_name", e.observable), "form": e.form, "predicted": pred,
-            "limit": limit, "uncertainty": e.uncertainty, "limit_text": limit_text, "term_cl": e.cl,
-            "ratio": float(ratio), "ratio_kind": ratio_kind, "lnL": lnl[i], "threshold": t,
-            "closeness": float(closeness), "flag": flag, "experiment": e.reference.experiment,
-            "paper": _paper(e), "status": e.status, "in_likelihood": in_likelihood, "inactive": inactive.get(i),
-        })
+        rows.append(
+            {
+                "id": i,
+                "observable": e.observable,
+                "units": info.get("units", ""),
+                "long_name": info.get("long_name", e.observable),
+                "form": e.form,
+                "predicted": pred,
+                "limit": limit,
+                "uncertainty": e.uncertainty,
+                "limit_text": limit_text,
+                "term_cl": e.cl,
+                "ratio": float(ratio),
+                "ratio_kind": ratio_kind,
+                "lnL": lnl[i],
+                "threshold": t,
+                "closeness": float(closeness),
+                "flag": flag,
+                "experiment": e.reference.experiment,
+                "paper": _paper(e),
+                "status": e.status,
+                "in_likelihood": in_likelihood,
+                "inactive": inactive.get(i),
+            }
+        )
     rows.sort(key=lambda r: -r["closeness"])
     return rows
 
 
-def evaluate_point(config: Any = None, *, point=None, sets: Mapping[str, Any] | None = None,
-                   overrides: Mapping[str, Any] | None = None, cl: float = 0.9) -> PointReport:
+def evaluate_point(
+    config: Any = None,
+    *,
+    point=None,
+    sets: Mapping[str, Any] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    cl: float = 0.9,
+) -> PointReport:
     """Observables of one point and the run file's likelihood terms there (``djax run``).
 
     Args:
@@ -849,12 +979,24 @@ def evaluate_point(config: Any = None, *, point=None, sets: Mapping[str, Any] | 
     br_inv = br_invisible(cfg.model)
     terms = _term_rows(obs, prep.spec, prep.registry, prep.ids, cl=cl, br_inv=br_inv, in_likelihood=True)
     lk = cfg.likelihood
-    reg_full, ids_full, spec_full = resolve_likelihood(preset="full", alpha_e=lk.alpha_e, edm=lk.edm,
-                                                       registry=lk.registry or None, overrides=lk.overrides,
-                                                       source=cfg.source)
+    reg_full, ids_full, spec_full = resolve_likelihood(
+        preset="full",
+        alpha_e=lk.alpha_e,
+        edm=lk.edm,
+        registry=lk.registry or None,
+        overrides=lk.overrides,
+        source=cfg.source,
+    )
     extra = [i for i in ids_full if i not in prep.ids]
-    other = [r for r in _term_rows(obs, spec_full, reg_full, ids_full, cl=cl, br_inv=br_inv, in_likelihood=False)
-             if r["id"] in extra] if extra else []
+    other = (
+        [
+            r
+            for r in _term_rows(obs, spec_full, reg_full, ids_full, cl=cl, br_inv=br_inv, in_likelihood=False)
+            if r["id"] in extra
+        ]
+        if extra
+        else []
+    )
     rows, mats = [], {}
     order = list(OBSERVABLE_LABELS) + [k for k in OBSERVABLE_INFO if k not in OBSERVABLE_LABELS]
     for k in order:
@@ -863,21 +1005,51 @@ def evaluate_point(config: Any = None, *, point=None, sets: Mapping[str, Any] | 
         a = np.asarray(obs[k])
         info = dict(OBSERVABLE_INFO[k]) if k in OBSERVABLE_INFO else _obs_info(k)
         if a.ndim == 0:
-            rows.append({"name": k, "label": OBSERVABLE_LABELS.get(k, k), "value": float(np.real(a)) + 0.0,
-                         "units": info.get("units", ""), "long_name": info.get("long_name", k)})
+            rows.append(
+                {
+                    "name": k,
+                    "label": OBSERVABLE_LABELS.get(k, k),
+                    "value": float(np.real(a)) + 0.0,
+                    "units": info.get("units", ""),
+                    "long_name": info.get("long_name", k),
+                }
+            )
         else:
-            mats[k] = {"units": info.get("units", ""), "long_name": info.get("long_name", k),
-                       "re": np.real(a).tolist(), "im": np.imag(a).tolist()}
+            mats[k] = {
+                "units": info.get("units", ""),
+                "long_name": info.get("long_name", k),
+                "re": np.real(a).tolist(),
+                "im": np.imag(a).tolist(),
+            }
     notes = [n for n in prep.notes if "cannot act with" not in n]  # inactive terms are listed in the table
-    return PointReport(params=p, point=_point_dict(p), source=source, observables=rows, matrices=mats,
-                       terms=terms, other_terms=other, preset=lk.preset, cl=float(cl), run_file=str(cfg.source),
-                       total_lnL=float(sum(r["lnL"] for r in terms)), notes=notes,
-                       dark_photon_decays=str(getattr(cfg.model, "dark_photon_decays", "")), br_inv=br_inv)
+    return PointReport(
+        params=p,
+        point=_point_dict(p),
+        source=source,
+        observables=rows,
+        matrices=mats,
+        terms=terms,
+        other_terms=other,
+        preset=lk.preset,
+        cl=float(cl),
+        run_file=str(cfg.source),
+        total_lnL=float(sum(r["lnL"] for r in terms)),
+        notes=notes,
+        dark_photon_decays=str(getattr(cfg.model, "dark_photon_decays", "")),
+        br_inv=br_inv,
+    )
 
 
-def export_point_wcxf(config: Any = None, *, out, point=None, sets: Mapping[str, Any] | None = None,
-                      overrides: Mapping[str, Any] | None = None, scale: float | None = None,
-                      eft: str | None = None) -> dict:
+def export_point_wcxf(
+    config: Any = None,
+    *,
+    out,
+    point=None,
+    sets: Mapping[str, Any] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    scale: float | None = None,
+    eft: str | None = None,
+) -> dict:
     """Write the WCxf file of a point's dipole coefficients (:func:`djax.export.wcxf`) to ``out``
     (``.json`` or ``.yaml``/``.yml``); the run file gives ``model.Q_F``. Returns the WCxf dict."""
     from .export import wcxf
@@ -917,15 +1089,38 @@ def _cl(r) -> str:
 
 
 _LIST_COLUMNS = {
-    "terms": [("id", "id"), ("observable", "observable"), ("units", "observable_units"), ("form", "form"),
-              ("value", "limit"), ("CL", _cl), ("experiment", "experiment"), ("paper", "paper"),
-              ("status", "status"), ("presets", "presets")],
-    "observables": [("name", "name"), ("units", "units"), ("long name", "long_name"),
-                    ("terms", lambda r: _few(r["terms"]))],
-    "parameters": [("name", "name"), ("units", "units"), ("long name", "long_name"), ("physical range", "range"),
-                   ("default prior", "default_prior"), ("latent", lambda r: r["latent"] or "")],
-    "presets": [("preset", "name"), ("A' decays", lambda r: r.get("dark_photon_decays") or "any"),
-                ("n", "n_terms"), ("terms", "terms")],
+    "terms": [
+        ("id", "id"),
+        ("observable", "observable"),
+        ("units", "observable_units"),
+        ("form", "form"),
+        ("value", "limit"),
+        ("CL", _cl),
+        ("experiment", "experiment"),
+        ("paper", "paper"),
+        ("status", "status"),
+        ("presets", "presets"),
+    ],
+    "observables": [
+        ("name", "name"),
+        ("units", "units"),
+        ("long name", "long_name"),
+        ("terms", lambda r: _few(r["terms"])),
+    ],
+    "parameters": [
+        ("name", "name"),
+        ("units", "units"),
+        ("long name", "long_name"),
+        ("physical range", "range"),
+        ("default prior", "default_prior"),
+        ("latent", lambda r: r["latent"] or ""),
+    ],
+    "presets": [
+        ("preset", "name"),
+        ("A' decays", lambda r: r.get("dark_photon_decays") or "any"),
+        ("n", "n_terms"),
+        ("terms", "terms"),
+    ],
 }
 
 
@@ -947,16 +1142,20 @@ def list_report(kind: str = "terms", *, preset: str | None = None, fmt: str = "t
     rows = list_rows(kind, preset=preset, registry=registry)
     if fmt == "json":
         return to_json(rows)
-    head = {"terms": f"likelihood terms ({len(rows)}{', preset ' + repr(preset) if preset else ', registry'})",
-            "observables": f"observables ({len(rows)}{', constrained by preset ' + repr(preset) if preset else ''})",
-            "parameters": f"model parameters ({len(rows)}) with their default priors",
-            "presets": f"likelihood presets ({len(rows)})"}[kind]
+    head = {
+        "terms": f"likelihood terms ({len(rows)}{', preset ' + repr(preset) if preset else ', registry'})",
+        "observables": f"observables ({len(rows)}{', constrained by preset ' + repr(preset) if preset else ''})",
+        "parameters": f"model parameters ({len(rows)}) with their default priors",
+        "presets": f"likelihood presets ({len(rows)})",
+    }[kind]
     text = head + "\n\n" + text_table(rows, _LIST_COLUMNS[kind])
     if kind == "presets":
         text += "\n\n" + "\n".join(f"  {r['name']}: {r['description']}" for r in rows)
     if kind == "terms":
-        text += ("\n\nstatus: verified = number checked against the paper; memory = quoted from memory, re-check;"
-                 " derived = computed from verified inputs; projection = expected sensitivity")
+        text += (
+            "\n\nstatus: verified = number checked against the paper; memory = quoted from memory, re-check;"
+            " derived = computed from verified inputs; projection = expected sensitivity"
+        )
     return text
 
 
@@ -975,37 +1174,70 @@ def _ratio(r) -> str:
 
 
 def _term_columns():
-    return [("term", "id"), ("observable", "observable"), ("predicted", lambda r: _num(r["predicted"])),
-            ("units", "units"), ("limit", "limit_text"), ("ratio", _ratio), ("ln L", lambda r: f"{r['lnL']:.4g}"),
-            ("threshold", lambda r: f"{r['threshold']:.4g}"), ("lnL/thr", lambda r: f"{r['closeness']:.3g}"),
-            ("", "flag"), ("status", "status")]
+    return [
+        ("term", "id"),
+        ("observable", "observable"),
+        ("predicted", lambda r: _num(r["predicted"])),
+        ("units", "units"),
+        ("limit", "limit_text"),
+        ("ratio", _ratio),
+        ("ln L", lambda r: f"{r['lnL']:.4g}"),
+        ("threshold", lambda r: f"{r['threshold']:.4g}"),
+        ("lnL/thr", lambda r: f"{r['closeness']:.3g}"),
+        ("", "flag"),
+        ("status", "status"),
+    ]
 
 
 def point_table(rep) -> str:
     """The text of ``djax run``: the point, its observables and the likelihood terms, most constraining first."""
-    decays = (f"; A' decays {rep.dark_photon_decays!r} (BR(A' -> invisible) = {rep.br_inv:g})"
-              if rep.dark_photon_decays else "")
+    decays = (
+        f"; A' decays {rep.dark_photon_decays!r} (BR(A' -> invisible) = {rep.br_inv:g})"
+        if rep.dark_photon_decays
+        else ""
+    )
     lines = [f"djax point: {rep.source}", f"run file: {rep.run_file}; likelihood preset {rep.preset!r}{decays}", ""]
     pt = rep.point
-    lines.append("  " + "  ".join(f"{k} = {_num(v, 6) if not isinstance(v, dict) else v}" for k, v in
-                                  list(pt.items())[:4]) + "  [GeV, rad]")
+    lines.append(
+        "  "
+        + "  ".join(f"{k} = {_num(v, 6) if not isinstance(v, dict) else v}" for k, v in list(pt.items())[:4])
+        + "  [GeV, rad]"
+    )
     lines.append("  " + "  ".join(f"{k} = {_num(v, 6)}" for k, v in list(pt.items())[4:10]))
     lines.append("  " + "  ".join(f"{k} = {_num(v, 6)}" for k, v in list(pt.items())[10:]) + "  [m_Aprime in GeV]")
-    lines += ["", "observables:", text_table(rep.observables, [("observable", "label"), ("value", lambda r: _fmt(
-        r["value"])), ("units", "units"), ("key", "name"), ("long name", "long_name")], indent="  ")]
+    lines += [
+        "",
+        "observables:",
+        text_table(
+            rep.observables,
+            [
+                ("observable", "label"),
+                ("value", lambda r: _fmt(r["value"])),
+                ("units", "units"),
+                ("key", "name"),
+                ("long name", "long_name"),
+            ],
+            indent="  ",
+        ),
+    ]
     lam = rep.matrices.get("lambda_dark_muB")
     if lam is not None:
         lines += ["", "  lambda^D_ab / mu_B (flavour basis e, mu, tau):"]
         for re_row, im_row in zip(lam["re"], lam["im"]):
             lines.append("    " + "  ".join(f"{a:+.3e}{b:+.3e}j" for a, b in zip(re_row, im_row)))
-    lines += ["", f"likelihood terms of preset {rep.preset!r} at {rep.cl:.0%} CL, most constraining first "
-                  f"(lnL/thr: 0 = no signal, 1 = on the {rep.cl:.0%} CL boundary, > 1 = excluded):",
-              text_table([r for r in rep.terms if not r.get("inactive")], _term_columns(), indent="  "),
-              f"  total ln L = {rep.total_lnL:.6g}"]
+    lines += [
+        "",
+        f"likelihood terms of preset {rep.preset!r} at {rep.cl:.0%} CL, most constraining first "
+        f"(lnL/thr: 0 = no signal, 1 = on the {rep.cl:.0%} CL boundary, > 1 = excluded):",
+        text_table([r for r in rep.terms if not r.get("inactive")], _term_columns(), indent="  "),
+        f"  total ln L = {rep.total_lnL:.6g}",
+    ]
     dead = [r for r in rep.terms if r.get("inactive")]
     if dead:
-        lines.append(f"  inactive with A' decays {rep.dark_photon_decays!r} (ln L = 0 everywhere): "
-                     + ", ".join(r["id"] for r in dead))
+        lines.append(
+            f"  inactive with A' decays {rep.dark_photon_decays!r} (ln L = 0 everywhere): "
+            + ", ".join(r["id"] for r in dead)
+        )
     other = [r for r in rep.other_terms if not r.get("inactive")]
     other_dead = [r["id"] for r in rep.other_terms if r.get("inactive")]
     if other or other_dead:
@@ -1020,32 +1252,52 @@ def point_table(rep) -> str:
         for r in flagged:
             where = "" if r["in_likelihood"] else " (not in this likelihood)"
             unit = "" if r["units"] in ("", "1") else f" {r['units']}"
-            lines.append(f"  {r['flag']}: {r['id']}{where}: {r['observable']} = {_num(r['predicted'])}{unit} vs "
-                         f"{r['limit_text']} (ratio {_ratio(r)}, ln L = {r['lnL']:.4g}, threshold "
-                         f"{r['threshold']:.4g})")
+            lines.append(
+                f"  {r['flag']}: {r['id']}{where}: {r['observable']} = {_num(r['predicted'])}{unit} vs "
+                f"{r['limit_text']} (ratio {_ratio(r)}, ln L = {r['lnL']:.4g}, threshold "
+                f"{r['threshold']:.4g})"
+            )
     for n in rep.notes:
         lines.append(f"note: {n}")
     return "\n".join(lines)
 
 
-def run_report(config: Any = None, *, point=None, sets: Mapping[str, Any] | None = None,
-               overrides: Mapping[str, Any] | None = None, fmt: str = "table", cl: float = 0.9) -> str:
+def run_report(
+    config: Any = None,
+    *,
+    point=None,
+    sets: Mapping[str, Any] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    fmt: str = "table",
+    cl: float = 0.9,
+) -> str:
     """``djax run``: the observables of a point (default :meth:`djax.Params.default`) and the run file's
     likelihood terms there, as a table or JSON (see :func:`evaluate_point`)."""
     rep = evaluate_point(config, point=point, sets=sets, overrides=overrides, cl=cl)
     return to_json(rep.as_dict()) if fmt == "json" else point_table(rep)
 
 
-def export_report(config: Any = None, *, out, point=None, sets: Mapping[str, Any] | None = None,
-                  overrides: Mapping[str, Any] | None = None, scale: float | None = None,
-                  eft: str | None = None) -> str:
+def export_report(
+    config: Any = None,
+    *,
+    out,
+    point=None,
+    sets: Mapping[str, Any] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    scale: float | None = None,
+    eft: str | None = None,
+) -> str:
     """``djax export wcxf``: write the WCxf file and return a one-paragraph summary."""
     d = export_point_wcxf(config, out=out, point=point, sets=sets, overrides=overrides, scale=scale, eft=eft)
     vals = d["values"]
-    show = ", ".join(f"{k} = {_num(v if not isinstance(v, dict) else complex(v['Re'], v['Im']).real)}"
-                     for k, v in list(vals.items())[:2])
-    return (f"wrote {out}: WCxf {d['eft']} at {d['scale']:g} GeV, basis {d['basis']}, {len(vals)} coefficients "
-            f"({show}, ...); load with wilson.Wilson.load_wc(open({str(out)!r}))")
+    show = ", ".join(
+        f"{k} = {_num(v if not isinstance(v, dict) else complex(v['Re'], v['Im']).real)}"
+        for k, v in list(vals.items())[:2]
+    )
+    return (
+        f"wrote {out}: WCxf {d['eft']} at {d['scale']:g} GeV, basis {d['basis']}, {len(vals)} coefficients "
+        f"({show}, ...); load with wilson.Wilson.load_wc(open({str(out)!r}))"
+    )
 
 
 def benchmark_table(params=None) -> str:
@@ -1073,9 +1325,36 @@ def benchmark_table(params=None) -> str:
 
 
 __all__ = [
-    "LIST_KINDS", "FORMATS", "list_rows", "list_report", "bibtex_report", "point_table", "run_report",
-    "export_report", "benchmark_table", "text_table", "to_json", "json_safe", "PRESET_DESCRIPTIONS",
-    "OBSERVABLE_LABELS", "preset_membership", "list_terms", "list_observables", "list_parameters", "list_presets",
-    "bibtex_entries", "bibtex", "PointReport", "load_point", "evaluate_point", "export_point_wcxf", "br_invisible",
-    "POINT_KEYS", "point_values", "read_point_values", "params_with", "read_point", "write_point",
+    "LIST_KINDS",
+    "FORMATS",
+    "list_rows",
+    "list_report",
+    "bibtex_report",
+    "point_table",
+    "run_report",
+    "export_report",
+    "benchmark_table",
+    "text_table",
+    "to_json",
+    "json_safe",
+    "PRESET_DESCRIPTIONS",
+    "OBSERVABLE_LABELS",
+    "preset_membership",
+    "list_terms",
+    "list_observables",
+    "list_parameters",
+    "list_presets",
+    "bibtex_entries",
+    "bibtex",
+    "PointReport",
+    "load_point",
+    "evaluate_point",
+    "export_point_wcxf",
+    "br_invisible",
+    "POINT_KEYS",
+    "point_values",
+    "read_point_values",
+    "params_with",
+    "read_point",
+    "write_point",
 ]

@@ -52,8 +52,9 @@ obs = djax.observables(p)
 print(f"{'observable':28s} {'value':>14s}")
 for name in djax.SCALAR_OBSERVABLES + ("borexino_mu_equiv_muB", "xenonnt_mu_equiv_muB"):
     print(f"{name:28s} {float(np.real(obs[name])):14.5e}")
-print("lambda_dark_muB (3x3, antisymmetric):\n", np.array2string(np.abs(np.asarray(obs["lambda_dark_muB"])),
-                                                             precision=3))
+print(
+    "lambda_dark_muB (3x3, antisymmetric):\n", np.array2string(np.abs(np.asarray(obs["lambda_dark_muB"])), precision=3)
+)
 
 # %% [markdown]
 # The likelihood terms of the reference study's preset ("paper") and of the "full" preset, per term (ln L).
@@ -73,6 +74,7 @@ for preset in ("paper", "full"):
 # `Params` is a pytree, so `jax.grad` returns a `Params` of derivatives. Here d log BR(μ → eγ) / d field
 # and d ln L / d field for the "paper" preset. The Yukawa vectors get one entry per flavour (y_τ, y'_τ are
 # zero at the benchmark point, but their gradients need not be).
+
 
 # %%
 def log_br(q):
@@ -122,10 +124,16 @@ def yuk(k, n):
 
 n = N_RANDOM
 batch = djax.Params(
-    M_F=loguni(ks[0], 100.0, 1e4, n), m_S1=loguni(ks[1], 10.0, 1e4, n), m_S2=loguni(ks[2], 10.0, 1e4, n),
-    theta=jax.random.uniform(ks[3], (n,), maxval=np.pi / 2), y=yuk(ks[4], n), yp=yuk(ks[5], n),
-    g_D=jax.random.uniform(ks[6], (n,), maxval=np.sqrt(4 * np.pi)), m_Aprime=loguni(ks[7], 1e-3, 8.0, n),
-    epsilon=loguni(ks[8], 1e-7, 1e-2, n), Q_F=jnp.ones(n),
+    M_F=loguni(ks[0], 100.0, 1e4, n),
+    m_S1=loguni(ks[1], 10.0, 1e4, n),
+    m_S2=loguni(ks[2], 10.0, 1e4, n),
+    theta=jax.random.uniform(ks[3], (n,), maxval=np.pi / 2),
+    y=yuk(ks[4], n),
+    yp=yuk(ks[5], n),
+    g_D=jax.random.uniform(ks[6], (n,), maxval=np.sqrt(4 * np.pi)),
+    m_Aprime=loguni(ks[7], 1e-3, 8.0, n),
+    epsilon=loguni(ks[8], 1e-7, 1e-2, n),
+    Q_F=jnp.ones(n),
 )
 djax.check_params(batch)  # works on batches too
 
@@ -142,10 +150,14 @@ br, mu_bx, ll = jax.block_until_ready(point(batch))
 t1 = time.perf_counter()
 br, mu_bx, ll = jax.block_until_ready(point(batch))
 t2 = time.perf_counter()
-print(f"{n} points: first call (compile + run) {t1 - t0:.2f} s, second call {t2 - t1:.3f} s "
-      f"({n / (t2 - t1):.3g} points/s)")
-print(f"finite: BR {bool(np.all(np.isfinite(br)))}, mu_equiv {bool(np.all(np.isfinite(mu_bx)))}, "
-      f"lnL {bool(np.all(np.isfinite(ll)))}")
+print(
+    f"{n} points: first call (compile + run) {t1 - t0:.2f} s, second call {t2 - t1:.3f} s "
+    f"({n / (t2 - t1):.3g} points/s)"
+)
+print(
+    f"finite: BR {bool(np.all(np.isfinite(br)))}, mu_equiv {bool(np.all(np.isfinite(mu_bx)))}, "
+    f"lnL {bool(np.all(np.isfinite(ll)))}"
+)
 print(f"fraction with BR(mu->e gamma) < 1.5e-13: {float(np.mean(br < 1.5e-13)):.4f}")
 print(f"median Borexino-equivalent moment: {float(np.median(mu_bx)):.3e} mu_B")
 

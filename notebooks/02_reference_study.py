@@ -50,8 +50,8 @@ from djax.plotting import hierarchy_plot, save_figure
 SMALL = os.environ.get("DJAX_NOTEBOOK_SMALL") == "1"
 if SMALL:
     RUN_DIR = Path(tempfile.mkdtemp(prefix="djax_nb02_"))
-    GRID = np.geomspace(1.1e-3, 7.9, 4)     # m_A' values of the hierarchy [GeV] (see below for the range)
-    TAU_GRID = [0.02]                       # m_A' values of the tau / m_nu discussion
+    GRID = np.geomspace(1.1e-3, 7.9, 4)  # m_A' values of the hierarchy [GeV] (see below for the range)
+    TAU_GRID = [0.02]  # m_A' values of the tau / m_nu discussion
     TAU_SETTINGS = ("paper, tau free", "full")
     N_STARTS = 4
     FIT = dict(outer_iters=8, inner_steps=80)
@@ -154,13 +154,25 @@ def upper_bound_profile(config, grid):
     value of ``grid`` (the profile of `djax optimize`, with this notebook's number of starts and fit lengths)."""
     prep = prepare(config, "optimize")
     o = config.optimize
-    solver = profile_solver(prep.spec, prep.priors, parameter=o.profile.parameter, cl=o.cl, n_starts=N_STARTS,
-                            seed=config.run.seed, Q_F=config.model.Q_F, br_inv=config.model.br_invisible, **FIT)
+    solver = profile_solver(
+        prep.spec,
+        prep.priors,
+        parameter=o.profile.parameter,
+        cl=o.cl,
+        n_starts=N_STARTS,
+        seed=config.run.seed,
+        Q_F=config.model.Q_F,
+        br_inv=config.model.br_invisible,
+        **FIT,
+    )
     rows = [solver.solve(float(m)) for m in grid]  # one compilation, then one grid value at a time
-    prof = {"parameter": o.profile.parameter, "units": PARAMETER_INFO[o.profile.parameter].units,
-            "grid": [r["value"] for r in rows], "indirect_terms": list(solver.indirect_terms)}
-    for key in ("borexino", "xenonnt", "feasible_borexino", "feasible_xenonnt", "argmax_borexino",
-                "argmax_xenonnt"):
+    prof = {
+        "parameter": o.profile.parameter,
+        "units": PARAMETER_INFO[o.profile.parameter].units,
+        "grid": [r["value"] for r in rows],
+        "indirect_terms": list(solver.indirect_terms),
+    }
+    for key in ("borexino", "xenonnt", "feasible_borexino", "feasible_xenonnt", "argmax_borexino", "argmax_xenonnt"):
         prof[key] = [r[key] for r in rows]
     return prof
 
@@ -178,20 +190,32 @@ def upper_bound_profile(config, grid):
 # "not converged" (in the table; "infeasible" below) means no start reached a point satisfying every
 # constraint (a failed fit, not a physics statement: rerun with more starts).
 
+
 # %%
 def observables_at(point):
     """Scalar observables at a profile maximum (a dict of the 13 parameter values)."""
     obs = djax.observables(params_from_values({k: np.asarray(v) for k, v in point.items()}))
-    return {k: float(np.real(obs[k])) for k in ("br_mu_e_gamma", "br_tau_e_gamma", "br_tau_mu_gamma",
-                                                  "borexino_mu_equiv_muB", "xenonnt_mu_equiv_muB", "m_nu_sum_eV")}
+    return {
+        k: float(np.real(obs[k]))
+        for k in (
+            "br_mu_e_gamma",
+            "br_tau_e_gamma",
+            "br_tau_mu_gamma",
+            "borexino_mu_equiv_muB",
+            "xenonnt_mu_equiv_muB",
+            "m_nu_sum_eV",
+        )
+    }
 
 
 t0 = time.perf_counter()
 prof = upper_bound_profile(paper, GRID)
 print(f"profile of {len(GRID)} masses x 2 experiments: {time.perf_counter() - t0:.1f} s")
 print("indirect terms (constraints):", prof["indirect_terms"])
-print("HIERARCHY TABLE (paper preset, e-mu family; limits: Borexino "
-      f"{DIRECT_LIMITS_MUB['borexino']:.2g} mu_B, XENONnT {DIRECT_LIMITS_MUB['xenonnt']:.2g} mu_B)")
+print(
+    "HIERARCHY TABLE (paper preset, e-mu family; limits: Borexino "
+    f"{DIRECT_LIMITS_MUB['borexino']:.2g} mu_B, XENONnT {DIRECT_LIMITS_MUB['xenonnt']:.2g} mu_B)"
+)
 print(hierarchy_table(prof, DIRECT_LIMITS_MUB))
 
 # %% [markdown]
@@ -200,8 +224,10 @@ print(hierarchy_table(prof, DIRECT_LIMITS_MUB))
 
 # %%
 columns = {  # the layout of djax.io.read_profile_csv (what `djax optimize` writes as profile.csv)
-    "parameter": prof["parameter"], "values": np.asarray(prof["grid"]),
-    "borexino": np.asarray(prof["borexino"]), "xenonnt": np.asarray(prof["xenonnt"]),
+    "parameter": prof["parameter"],
+    "values": np.asarray(prof["grid"]),
+    "borexino": np.asarray(prof["borexino"]),
+    "xenonnt": np.asarray(prof["xenonnt"]),
     "feasible_borexino": np.asarray(prof["feasible_borexino"]),
     "feasible_xenonnt": np.asarray(prof["feasible_xenonnt"]),
 }
@@ -215,8 +241,10 @@ fig
 # radiative neutrino mass at these points is the subject of the last section.
 
 # %%
-print(f"{'m_Aprime':>10} {'M_F':>9} {'m_S1':>9} {'m_S2':>9} {'theta':>6} {'g_D':>6} {'epsilon':>9} "
-      f"{'BR(mu->eg)':>10} {'mu_Bx':>10} {'sum m_nu [eV]':>13}")
+print(
+    f"{'m_Aprime':>10} {'M_F':>9} {'m_S1':>9} {'m_S2':>9} {'theta':>6} {'g_D':>6} {'epsilon':>9} "
+    f"{'BR(mu->eg)':>10} {'mu_Bx':>10} {'sum m_nu [eV]':>13}"
+)
 summary_paper = []
 for i, m in enumerate(prof["grid"]):
     if not prof["feasible_borexino"][i]:
@@ -225,9 +253,11 @@ for i, m in enumerate(prof["grid"]):
     pt = prof["argmax_borexino"][i]
     o = observables_at(pt)
     summary_paper.append((m, o))
-    print(f"{m:10.3e} {pt['M_F']:9.3g} {pt['m_S1']:9.3g} {pt['m_S2']:9.3g} {pt['theta']:6.3f} {pt['g_D']:6.3f} "
-          f"{pt['epsilon']:9.3e} {o['br_mu_e_gamma']:10.3e} {o['borexino_mu_equiv_muB']:10.3e} "
-          f"{o['m_nu_sum_eV']:13.4e}")
+    print(
+        f"{m:10.3e} {pt['M_F']:9.3g} {pt['m_S1']:9.3g} {pt['m_S2']:9.3g} {pt['theta']:6.3f} {pt['g_D']:6.3f} "
+        f"{pt['epsilon']:9.3e} {o['br_mu_e_gamma']:10.3e} {o['borexino_mu_equiv_muB']:10.3e} "
+        f"{o['m_nu_sum_eV']:13.4e}"
+    )
 
 
 # %% [markdown]
@@ -241,6 +271,7 @@ for i, m in enumerate(prof["grid"]):
 #
 # A "branching ratio" above 1 in the "paper, tau free" rows is not a bug: nothing in that likelihood sees τ
 # decays, so the fit drives y_τ, y'_τ to the perturbativity edge; such points are wildly excluded by τ → ℓγ.
+
 
 # %%
 def profile_row(label, config, grid):
@@ -267,15 +298,19 @@ for label in TAU_SETTINGS:
 
 # %%
 print("TAU / NEUTRINO-MASS TABLE (max effective moment and the point that reaches it)")
-print(f"{'setting':18s} {'m_Aprime':>9} {'exp':>8} {'max mu [muB]':>12} {'log10(lim/max)':>14} {'y_tau':>10} "
-      f"{'yp_tau':>10} {'BR(tau->mug)':>12} {'BR(tau->eg)':>11} {'sum m_nu[eV]':>12}")
+print(
+    f"{'setting':18s} {'m_Aprime':>9} {'exp':>8} {'max mu [muB]':>12} {'log10(lim/max)':>14} {'y_tau':>10} "
+    f"{'yp_tau':>10} {'BR(tau->mug)':>12} {'BR(tau->eg)':>11} {'sum m_nu[eV]':>12}"
+)
 for label, m, exp, v, pt, o in rows:
     if o is None:
         print(f"{label:18s} {m:9.3g} {exp:>8} {'infeasible':>12}")
         continue
     ratio = np.log10(DIRECT_LIMITS_MUB[exp] / v) if v > 0 else float("inf")
-    print(f"{label:18s} {m:9.3g} {exp:>8} {v:12.3e} {ratio:14.2f} {pt['y_tau']:10.2e} {pt['yp_tau']:10.2e} "
-          f"{o['br_tau_mu_gamma']:12.3e} {o['br_tau_e_gamma']:11.3e} {o['m_nu_sum_eV']:12.3e}")
+    print(
+        f"{label:18s} {m:9.3g} {exp:>8} {v:12.3e} {ratio:14.2f} {pt['y_tau']:10.2e} {pt['yp_tau']:10.2e} "
+        f"{o['br_tau_mu_gamma']:12.3e} {o['br_tau_e_gamma']:11.3e} {o['m_nu_sum_eV']:12.3e}"
+    )
 
 # %% [markdown]
 # ## The radiative neutrino mass
@@ -290,17 +325,23 @@ for label, m, exp, v, pt, o in rows:
 # %%
 print("SUM m_nu AT THE PROFILE MAXIMA (paper preset, e-mu family, Borexino profile)")
 for m, o in summary_paper:
-    print(f"  m_Aprime = {m:9.3e} GeV: sum m_nu = {o['m_nu_sum_eV']:.3e} eV "
-          f"({o['m_nu_sum_eV'] / 0.12:.2e} x the Planck bound), mu_Bx = {o['borexino_mu_equiv_muB']:.3e} mu_B")
+    print(
+        f"  m_Aprime = {m:9.3e} GeV: sum m_nu = {o['m_nu_sum_eV']:.3e} eV "
+        f"({o['m_nu_sum_eV'] / 0.12:.2e} x the Planck bound), mu_Bx = {o['borexino_mu_equiv_muB']:.3e} mu_B"
+    )
 by = {(label, m, exp): v for label, m, exp, v, pt, o in rows}
 ref = "full - m_nu term" if "full - m_nu term" in TAU_SETTINGS else "paper, tau free"
-print(f"naturalness: 'full' against '{ref}'" + ("" if ref.startswith("full") else
-      " (small settings: this also includes the tau and other 'full' constraints)"))
+print(
+    f"naturalness: 'full' against '{ref}'"
+    + ("" if ref.startswith("full") else " (small settings: this also includes the tau and other 'full' constraints)")
+)
 for m in TAU_GRID:
     for exp in ("borexino", "xenonnt"):
         a, b = by[(ref, m, exp)], by[("full", m, exp)]
         if np.isfinite(a) and np.isfinite(b) and a > 0 and b > 0:
-            print(f"  m_Aprime = {m:g} GeV, {exp}: the max moment drops by "
-                  f"{np.log10(a / b):.2f} orders of magnitude ({a:.3e} -> {b:.3e} mu_B)")
+            print(
+                f"  m_Aprime = {m:g} GeV, {exp}: the max moment drops by "
+                f"{np.log10(a / b):.2f} orders of magnitude ({a:.3e} -> {b:.3e} mu_B)"
+            )
         else:
             print(f"  m_Aprime = {m:g} GeV, {exp}: a fit was infeasible ({a} -> {b})")

@@ -44,12 +44,15 @@ SMALL = os.environ.get("DJAX_NOTEBOOK_SMALL") == "1"
 RUN_DIR = Path(tempfile.mkdtemp(prefix="djax_nb03_")) if SMALL else Path("notebook_runs") / "03_posterior_sampling"
 overrides = {"run.output_dir": (RUN_DIR / "sample").as_posix(), "run.overwrite": True, "output.plots": False}
 if SMALL:
-    overrides.update({"sample.num_warmup": 50, "sample.num_samples": 50, "sample.num_chains": 2,
-                      "sample.checkpoint_every": 25})
+    overrides.update(
+        {"sample.num_warmup": 50, "sample.num_samples": 50, "sample.num_chains": 2, "sample.checkpoint_every": 25}
+    )
 config = load_config(None, overrides)  # None: the embedded default run file
 s = config.sample
-print(f"small settings: {SMALL}; {s.num_chains} chains x ({s.num_warmup} warm-up + {s.num_samples} draws), "
-      f"preset {config.likelihood.preset!r}; output {config.output_path}")
+print(
+    f"small settings: {SMALL}; {s.num_chains} chains x ({s.num_warmup} warm-up + {s.num_samples} draws), "
+    f"preset {config.likelihood.preset!r}; output {config.output_path}"
+)
 
 # %% [markdown]
 # ## Sampling
@@ -80,7 +83,9 @@ cols = [c for c in ("mean", "sd", "ess_bulk", "ess_tail", "r_hat") if c in table
 print("DIAGNOSTICS TABLE")
 print(table.loc[free, cols].to_string(float_format=lambda x: f"{x:.4g}"))
 print(f"divergent transitions: {out.summary.num_divergences}")
-print(f"max R-hat: {float(table.loc[free, 'r_hat'].max()):.4f}; min bulk ESS: {float(table.loc[free, 'ess_bulk'].min()):.1f}")
+print(
+    f"max R-hat: {float(table.loc[free, 'r_hat'].max()):.4f}; min bulk ESS: {float(table.loc[free, 'ess_bulk'].min()):.1f}"
+)
 for w in out.summary.warnings or ["all convergence checks passed"]:
     print("  -", w)
 print("sampler timings [s]:", {k: round(v, 2) for k, v in out.result.timings.items()})

@@ -43,13 +43,23 @@ from djax.jobs import load_config, prepare
 SMALL = os.environ.get("DJAX_NOTEBOOK_SMALL") == "1"
 RUN_DIR = Path(tempfile.mkdtemp(prefix="djax_nb04_")) if SMALL else Path("notebook_runs") / "04_scans"
 N_POINTS, CHUNK = (20_000, 5_000) if SMALL else (1_000_000, 65_536)
-config = load_config(None, {
-    "run.output_dir": (RUN_DIR / "scan").as_posix(), "run.overwrite": True, "output.plots": False,
-    "scan.n_points": N_POINTS, "scan.chunk_size": CHUNK, "scan.method": "sobol", "scan.bins": 30,
-    "scan.projections": [["m_Aprime", "epsilon"], ["M_F", "m_S1"]],
-})
-print(f"small settings: {SMALL}; {config.scan.n_points} points, chunks of {config.scan.chunk_size}, "
-      f"preset {config.likelihood.preset!r}, output {config.output_path}")
+config = load_config(
+    None,
+    {
+        "run.output_dir": (RUN_DIR / "scan").as_posix(),
+        "run.overwrite": True,
+        "output.plots": False,
+        "scan.n_points": N_POINTS,
+        "scan.chunk_size": CHUNK,
+        "scan.method": "sobol",
+        "scan.bins": 30,
+        "scan.projections": [["m_Aprime", "epsilon"], ["M_F", "m_S1"]],
+    },
+)
+print(
+    f"small settings: {SMALL}; {config.scan.n_points} points, chunks of {config.scan.chunk_size}, "
+    f"preset {config.likelihood.preset!r}, output {config.output_path}"
+)
 
 # %% [markdown]
 # ## The scan
@@ -61,8 +71,10 @@ print(f"small settings: {SMALL}; {config.scan.n_points} points, chunks of {confi
 t0 = time.perf_counter()
 res = djax.scan(config, quiet=True)
 dt_scan = time.perf_counter() - t0
-print(f"scan of {res.n_done} points in {dt_scan:.1f} s ({res.n_done / dt_scan:.3g} points/s incl. compilation); "
-      f"complete: {res.complete}")
+print(
+    f"scan of {res.n_done} points in {dt_scan:.1f} s ({res.n_done / dt_scan:.3g} points/s incl. compilation); "
+    f"complete: {res.complete}"
+)
 print(f"ALLOWED FRACTION: {res.allowed_fraction:.5f} ({res.n_allowed} of {res.n_done} points)")
 print(f"best ln L = {res.best_loglike:.4g} at", {k: float(f"{v:.4g}") for k, v in res.best_point.items()})
 print("timings [s]:", {k: round(v, 3) if isinstance(v, float) else v for k, v in res.timings.items()})
@@ -83,8 +95,10 @@ for ax, (key, m) in zip(axes, res.maps.items()):
     ax.set_ylabel(m["y"])
     ax.set_title(f"allowed fraction: {m['x']} vs {m['y']}")
     frac = m["allowed"].sum() / max(m["total"].sum(), 1)
-    print(f"map {key}: {m['total'].sum()} points, allowed {frac:.5f}; "
-          f"allowed fraction per cell from {np.nanmin(m['fraction']):.3f} to {np.nanmax(m['fraction']):.3f}")
+    print(
+        f"map {key}: {m['total'].sum()} points, allowed {frac:.5f}; "
+        f"allowed fraction per cell from {np.nanmin(m['fraction']):.3f} to {np.nanmax(m['fraction']):.3f}"
+    )
 fig.colorbar(pc, ax=axes, label="allowed fraction")
 fig.savefig(RUN_DIR / "exclusion_maps.png", dpi=110)
 print("wrote", RUN_DIR / "exclusion_maps.png")
@@ -114,19 +128,34 @@ print("stored outputs:", sorted(k.split("/", 1)[1] for k in data))
 # continues it from the first incomplete chunk. Settings must match the stored ones.
 
 # %%
-resumable = load_config(None, {
-    "run.output_dir": (RUN_DIR / "resumable").as_posix(), "output.plots": False,
-    "scan.n_points": 4 * CHUNK if SMALL else 4 * 65_536, "scan.chunk_size": CHUNK if SMALL else 65_536,
-    "scan.bins": 30, "scan.projections": [["m_Aprime", "epsilon"]],
-})
+resumable = load_config(
+    None,
+    {
+        "run.output_dir": (RUN_DIR / "resumable").as_posix(),
+        "output.plots": False,
+        "scan.n_points": 4 * CHUNK if SMALL else 4 * 65_536,
+        "scan.chunk_size": CHUNK if SMALL else 65_536,
+        "scan.bins": 30,
+        "scan.projections": [["m_Aprime", "epsilon"]],
+    },
+)
 
 
 prep = prepare(resumable, "scan")  # the compiled terms and priors the scan job would use
 sc = resumable.scan
-point_fn = build_point_fn(prep.spec, prep.priors, Q_F=resumable.model.Q_F, br_inv=resumable.model.br_invisible,
-                          cl=sc.cl)
-scan_kw = dict(n_points=sc.n_points, method=sc.method, chunk_size=sc.chunk_size, seed=resumable.run.seed,
-               projections=sc.projections, bins=sc.bins, store_keys=("all",), progress=False)
+point_fn = build_point_fn(
+    prep.spec, prep.priors, Q_F=resumable.model.Q_F, br_inv=resumable.model.br_invisible, cl=sc.cl
+)
+scan_kw = dict(
+    n_points=sc.n_points,
+    method=sc.method,
+    chunk_size=sc.chunk_size,
+    seed=resumable.run.seed,
+    projections=sc.projections,
+    bins=sc.bins,
+    store_keys=("all",),
+    progress=False,
+)
 
 
 def stop_after_first(i, summary):
@@ -146,7 +175,9 @@ print(f"on disk: {state['completed_chunks']} complete chunk(s) of {sc.n_points /
 res2 = run_scan(point_fn, prep.priors, store=ScanStore(folder), **scan_kw)  # the store holds a scan: continued
 print(f"RESUMED: {res2.n_done} points done, complete: {res2.complete}, allowed fraction {res2.allowed_fraction:.5f}")
 fresh = run_scan(point_fn, prep.priors, store=None, **scan_kw)  # no store: summaries only
-same = (fresh.n_allowed == res2.n_allowed and fresh.best_loglike == res2.best_loglike
-        and all(np.array_equal(fresh.maps[k]["allowed"], res2.maps[k]["allowed"]) for k in fresh.maps))
-print(f"an uninterrupted scan of the same points: allowed fraction {fresh.allowed_fraction:.5f} "
-      f"(identical: {same})")
+same = (
+    fresh.n_allowed == res2.n_allowed
+    and fresh.best_loglike == res2.best_loglike
+    and all(np.array_equal(fresh.maps[k]["allowed"], res2.maps[k]["allowed"]) for k in fresh.maps)
+)
+print(f"an uninterrupted scan of the same points: allowed fraction {fresh.allowed_fraction:.5f} (identical: {same})")

@@ -80,7 +80,8 @@ print(f"wrote {curve_path} ({len(na64.m)} rows); header line: {','.join(CURVE_HE
 
 # %%
 user_toml = RUN_DIR / "my_limits.toml"
-user_toml.write_text(f'''schema = 1
+user_toml.write_text(
+    f'''schema = 1
 version = "notebook 05 illustration"
 
 [limit.my_mueg_5e14]
@@ -106,12 +107,16 @@ kind = "projection"
 [limit.meg2_mueg]
 value = 1.2e-13
 notes = "overridden in notebook 05 (made-up value)"
-''', encoding="utf-8")
+''',
+    encoding="utf-8",
+)
 reg = load_registry(user_toml)
 for eid in ("my_mueg_5e14", "my_eps_curve", "meg2_mueg"):
     e = reg[eid]
-    print(f"{eid:14s} observable={e.observable:14s} form={e.form:18s} value={e.value} status={e.status} "
-          f"kind={e.kind} origin={Path(e.origin).name if e.origin else ''}")
+    print(
+        f"{eid:14s} observable={e.observable:14s} form={e.form:18s} value={e.value} status={e.status} "
+        f"kind={e.kind} origin={Path(e.origin).name if e.origin else ''}"
+    )
 print(f"packaged meg2_mueg value: {reg0['meg2_mueg'].value}, after the override: {reg['meg2_mueg'].value}")
 
 # %% [markdown]
@@ -119,8 +124,13 @@ print(f"packaged meg2_mueg value: {reg0['meg2_mueg'].value}, after the override:
 
 # %%
 reg_py = reg0.with_overrides({"meg2_mueg": {"value": 1.2e-13}})
-print("with_overrides: meg2_mueg value", reg_py["meg2_mueg"].value, "(packaged registry unchanged:",
-      reg0["meg2_mueg"].value, ")")
+print(
+    "with_overrides: meg2_mueg value",
+    reg_py["meg2_mueg"].value,
+    "(packaged registry unchanged:",
+    reg0["meg2_mueg"].value,
+    ")",
+)
 spec_py = djax.io.compile_terms(reg_py, ["meg2_mueg", "na64_2023", "babar2017", "borexino_mueff"])
 print("compiled term ids:", spec_py.ids)
 
@@ -134,8 +144,10 @@ print("compiled term ids:", spec_py.ids)
 for preset in ("paper", "full", "future"):
     ids = djax.resolve_terms(preset).ids
     print(f"{preset:7s} ({len(ids)} terms): {', '.join(ids)}")
-print("future-only entries:", [(i, reg0[i].value) for i in djax.resolve_terms("future").ids
-                               if reg0[i].kind == "projection"])
+print(
+    "future-only entries:",
+    [(i, reg0[i].value) for i in djax.resolve_terms("future").ids if reg0[i].kind == "projection"],
+)
 
 # %% [markdown]
 # ## Effect on the joint log-likelihood
@@ -147,14 +159,21 @@ print("future-only entries:", [(i, reg0[i].value) for i in djax.resolve_terms("f
 p = djax.Params.default()
 spec_user = djax.resolve_terms("paper", registry=user_toml, include=("my_mueg_5e14", "my_eps_curve"))
 print("LOG-LIKELIHOOD TABLE (benchmark point)")
-for label, spec in (("paper (packaged)", djax.resolve_terms("paper")), ("paper + user registry", spec_user),
-                    ("future", djax.resolve_terms("future"))):
+for label, spec in (
+    ("paper (packaged)", djax.resolve_terms("paper")),
+    ("paper + user registry", spec_user),
+    ("future", djax.resolve_terms("future")),
+):
     terms = djax.likelihood_terms(p, spec)
-    print(f"{label:22s} joint ln L = {float(djax.log_likelihood(p, spec)):12.5g}   " +
-          ", ".join(f"{k}={float(v):.4g}" for k, v in terms.items()))
+    print(
+        f"{label:22s} joint ln L = {float(djax.log_likelihood(p, spec)):12.5g}   "
+        + ", ".join(f"{k}={float(v):.4g}" for k, v in terms.items())
+    )
 obs = djax.observables(p)
-print(f"BR(mu->e gamma) = {float(obs['br_mu_e_gamma']):.4g}: Poisson zero-count ln L = -2.303 BR/BR_90 "
-      f"-> {-np.log(10) * float(obs['br_mu_e_gamma']) / 5e-14:.4g} for BR_90 = 5e-14")
+print(
+    f"BR(mu->e gamma) = {float(obs['br_mu_e_gamma']):.4g}: Poisson zero-count ln L = -2.303 BR/BR_90 "
+    f"-> {-np.log(10) * float(obs['br_mu_e_gamma']) / 5e-14:.4g} for BR_90 = 5e-14"
+)
 
 # %% [markdown]
 # ## Effect on one point of the upper-bound profile
@@ -167,15 +186,26 @@ print(f"BR(mu->e gamma) = {float(obs['br_mu_e_gamma']):.4g}: Poisson zero-count 
 common = {"run.output_dir": (RUN_DIR / "runs").as_posix(), "optimize.n_starts": N_STARTS, "output.plots": False}
 configs = {  # the embedded default run file (e-mu family, y_tau = y'_tau = 0), with and without the user limits
     "paper (packaged)": load_config(None, common),
-    "paper + user limits": load_config(None, {**common, "likelihood.registry": user_toml.as_posix(),
-                                              "likelihood.include": ["my_mueg_5e14", "my_eps_curve"]}),
+    "paper + user limits": load_config(
+        None,
+        {**common, "likelihood.registry": user_toml.as_posix(), "likelihood.include": ["my_mueg_5e14", "my_eps_curve"]},
+    ),
 }
 print("PROFILE POINT TABLE (m_Aprime = 0.02 GeV)")
 res = {}
 for label, cfg in configs.items():
     prep = prepare(cfg, "optimize")  # the registry, terms and priors `djax optimize` would use
-    solver = profile_solver(prep.spec, prep.priors, parameter="m_Aprime", cl=cfg.optimize.cl, n_starts=N_STARTS,
-                            seed=cfg.run.seed, Q_F=cfg.model.Q_F, br_inv=cfg.model.br_invisible, **FIT)
+    solver = profile_solver(
+        prep.spec,
+        prep.priors,
+        parameter="m_Aprime",
+        cl=cfg.optimize.cl,
+        n_starts=N_STARTS,
+        seed=cfg.run.seed,
+        Q_F=cfg.model.Q_F,
+        br_inv=cfg.model.br_invisible,
+        **FIT,
+    )
     row = solver.solve(0.02)  # one grid value of the profile
     res[label] = row
     for exp in ("borexino", "xenonnt"):
@@ -183,5 +213,7 @@ for label, cfg in configs.items():
         print(f"{label:20s} {exp:9s} max mu_equiv = {v:.4e} mu_B   constraints: {list(solver.indirect_terms)}")
 a, b = res["paper (packaged)"]["borexino"], res["paper + user limits"]["borexino"]
 if np.isfinite(a) and np.isfinite(b) and a > 0 and b > 0:
-    print(f"the user limits lower the reachable Borexino-equivalent moment by a factor {a / b:.3g} "
-          f"(expected about sqrt(1.5e-13/5e-14) x 3 = {np.sqrt(1.5e-13 / 5e-14) * 3:.3g} if MEG and NA64 both bind)")
+    print(
+        f"the user limits lower the reachable Borexino-equivalent moment by a factor {a / b:.3g} "
+        f"(expected about sqrt(1.5e-13/5e-14) x 3 = {np.sqrt(1.5e-13 / 5e-14) * 3:.3g} if MEG and NA64 both bind)"
+    )

@@ -1,12 +1,22 @@
 """Generate docs/api.md from the docstrings of djax's public API (run: .venv/bin/python scripts/gen_api_docs.py)."""
+
 from __future__ import annotations
 
 import importlib
 import inspect
 from pathlib import Path
 
-MODULES = ["djax", "djax.loops", "djax.dipoles", "djax.model", "djax.observables", "djax.likelihood",
-           "djax.inference", "djax.io", "djax.plotting"]
+MODULES = [
+    "djax",
+    "djax.loops",
+    "djax.dipoles",
+    "djax.model",
+    "djax.observables",
+    "djax.likelihood",
+    "djax.inference",
+    "djax.io",
+    "djax.plotting",
+]
 
 
 def _sig(obj) -> str:
@@ -25,7 +35,11 @@ def main() -> None:
             obj = getattr(mod, attr, None)
             if obj is None or inspect.ismodule(obj):
                 continue
-            if name != "djax" and getattr(importlib.import_module("djax"), attr, None) is obj and attr in importlib.import_module("djax").__all__:
+            if (
+                name != "djax"
+                and getattr(importlib.import_module("djax"), attr, None) is obj
+                and attr in importlib.import_module("djax").__all__
+            ):
                 continue  # documented once, under djax
             kind = "class" if inspect.isclass(obj) else ("function" if callable(obj) else "constant")
             head = f"### `{name}.{attr}{_sig(obj) if kind != 'constant' else ''}`"

@@ -1,4 +1,5 @@
 """Test configuration: float64, strict dtype promotion, reproducible hypothesis settings, x64 reset per test."""
+
 import os
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")

@@ -1,4 +1,5 @@
 """Benchmark harness: the plain-NumPy peer agrees with djax, and ``djax bench`` writes valid result files."""
+
 from __future__ import annotations
 
 import json
@@ -27,8 +28,9 @@ def test_closed_form_loop_functions_match_djax():
 
     from djax import loops
 
-    r = np.concatenate([np.geomspace(1e-6, 1e6, 301), 1.0 + np.array([-0.2, -0.1, -1e-3, -1e-9, 0.0, 1e-9, 1e-3,
-                                                                      0.0999, 0.1, 0.2])])
+    r = np.concatenate(
+        [np.geomspace(1e-6, 1e6, 301), 1.0 + np.array([-0.2, -0.1, -1e-3, -1e-9, 0.0, 1e-9, 1e-3, 0.0999, 0.1, 0.2])]
+    )
     for ours, theirs in ((R.I_F, loops.I_F), (R.K, loops.K), (R.L_F, loops.L_F)):
         a, b = ours(r), np.asarray(theirs(jnp.asarray(r)))
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=0)
@@ -43,9 +45,21 @@ def test_numpy_reference_agrees_with_djax(inputs):
 
 def test_numpy_reference_terms_are_sensible(inputs):
     # the default benchmark point: below every paper limit, so every term is in (ln 0.1, 0]
-    vals = {"M_F": 1000.0, "m_S1": 400.0, "m_S2": 700.0, "theta": np.pi / 4, "y_e": 4e-4, "y_mu": 8e-4,
-            "y_tau": 0.0, "yp_e": 8e-4, "yp_mu": -4e-4, "yp_tau": 0.0, "g_D": 0.3, "m_Aprime": 0.05,
-            "epsilon": 1e-5}
+    vals = {
+        "M_F": 1000.0,
+        "m_S1": 400.0,
+        "m_S2": 700.0,
+        "theta": np.pi / 4,
+        "y_e": 4e-4,
+        "y_mu": 8e-4,
+        "y_tau": 0.0,
+        "yp_e": 8e-4,
+        "yp_mu": -4e-4,
+        "yp_tau": 0.0,
+        "g_D": 0.3,
+        "m_Aprime": 0.05,
+        "epsilon": 1e-5,
+    }
     vals = {k: np.array([v]) for k, v in vals.items()}
     terms = R.log_likelihood(vals, inputs, terms=True)
     assert set(terms) == {"meg2_mueg", "borexino_mueff", "na64_2023", "babar2017"}
@@ -134,9 +148,13 @@ def test_djax_bench_quick_cli_writes_every_suite(tmp_path):
     import time
 
     t0 = time.perf_counter()
-    out = subprocess.run([sys.executable, "-m", "djax.cli", "bench", "--quick", "--out", str(tmp_path)],
-                         capture_output=True, text=True, timeout=1800,
-                         cwd=Path(__file__).resolve().parents[1])
+    out = subprocess.run(
+        [sys.executable, "-m", "djax.cli", "bench", "--quick", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        cwd=Path(__file__).resolve().parents[1],
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     for suite in ("throughput", "peers", "sampling", "scaling"):
         files = list(tmp_path.glob(f"{suite}-*.json"))

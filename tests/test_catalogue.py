@@ -1,4 +1,5 @@
 """The observable/parameter catalogue covers exactly what djax computes and samples (so it cannot drift)."""
+
 import importlib
 import subprocess
 import sys
@@ -125,10 +126,12 @@ def test_unknown_names_suggest_close_matches():
 
 
 def test_import_needs_no_jax():
-    code = ("import importlib.util, sys; "
-            "spec = importlib.util.spec_from_file_location('c', sys.argv[1]); "
-            "m = importlib.util.module_from_spec(spec); "
-            "spec.loader.exec_module(m); assert 'jax' not in sys.modules and 'numpy' not in sys.modules; "
-            "print(len(m.OBSERVABLE_INFO))")
+    code = (
+        "import importlib.util, sys; "
+        "spec = importlib.util.spec_from_file_location('c', sys.argv[1]); "
+        "m = importlib.util.module_from_spec(spec); "
+        "spec.loader.exec_module(m); assert 'jax' not in sys.modules and 'numpy' not in sys.modules; "
+        "print(len(m.OBSERVABLE_INFO))"
+    )
     out = subprocess.run([sys.executable, "-c", code, cat.__file__], capture_output=True, text=True, check=True)
     assert int(out.stdout) == len(cat.OBSERVABLE_INFO)

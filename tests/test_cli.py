@@ -1,6 +1,7 @@
 """The ``djax`` command line and its errors: a corpus of bad inputs (run files, --set values, registry TOMLs, curve
 and scalar CSVs, paths, permissions, corrupt run folders), each through ``djax check`` and a job command, each
 ending as ``djax: error: <file>[:<line>]: <key>: <what>`` with exit status 2 and no traceback."""
+
 from __future__ import annotations
 
 import json
@@ -23,21 +24,25 @@ TINY = ["--set", "scan.n_points=64", "--set", "scan.chunk_size=32", "--set", "ou
 def _expected_key(path: Path) -> str:
     first = path.read_text(encoding="utf-8").splitlines()[0]
     assert first.startswith("# key: "), f"{path.name}: first line must be '# key: <dotted key>'"
-    return first[len("# key: "):].strip()
+    return first[len("# key: ") :].strip()
 
 
 def _registry_run(tmp_path: Path, registry: Path, include=()) -> Path:
     p = tmp_path / "run.toml"
     inc = ", ".join(f'"{i}"' for i in include)
-    p.write_text(f'schema = 1\n[likelihood]\nregistry = "{registry}"\ninclude = [{inc}]\n'
-                 "[output]\nplots = false\n[scan]\nn_points = 64\nchunk_size = 32\n")
+    p.write_text(
+        f'schema = 1\n[likelihood]\nregistry = "{registry}"\ninclude = [{inc}]\n'
+        "[output]\nplots = false\n[scan]\nn_points = 64\nchunk_size = 32\n"
+    )
     return p
 
 
 def _curve_registry(tmp_path: Path, csv: Path) -> Path:
     reg = tmp_path / "reg.toml"
-    reg.write_text(f'[limit.my_curve]\nobservable = "epsilon"\nform = "curve"\ncl = 0.9\nfile = "{csv}"\n'
-                   'experiment = "mine"\nstatus = "verified"\nkind = "data"\n')
+    reg.write_text(
+        f'[limit.my_curve]\nobservable = "epsilon"\nform = "curve"\ncl = 0.9\nfile = "{csv}"\n'
+        'experiment = "mine"\nstatus = "verified"\nkind = "data"\n'
+    )
     return reg
 
 
@@ -46,31 +51,65 @@ def _corpus():
     for p in RUNS:
         cases.append((f"run-{p.stem}", lambda t, p=p: ([str(p)], str(p), _expected_key(p))))
     for fname, (field, _line) in sorted(limits_cases.REG_CASES.items()):
-        cases.append((f"registry-{fname}", lambda t, f=fname, k=field: (
-            [str(_registry_run(t, LIMITS / f))], f, k)))
+        cases.append((f"registry-{fname}", lambda t, f=fname, k=field: ([str(_registry_run(t, LIMITS / f))], f, k)))
     for fname, (named, field, _line) in sorted(limits_cases.COMPILE_CASES.items()):
-        cases.append((f"registry-{fname}", lambda t, f=fname, n=named, k=field: (
-            [str(_registry_run(t, LIMITS / f, include=("my_curve",) if "my_curve" in (LIMITS / f).read_text()
-                               else ()))], n, k)))
+        cases.append(
+            (
+                f"registry-{fname}",
+                lambda t, f=fname, n=named, k=field: (
+                    [
+                        str(
+                            _registry_run(
+                                t, LIMITS / f, include=("my_curve",) if "my_curve" in (LIMITS / f).read_text() else ()
+                            )
+                        )
+                    ],
+                    n,
+                    k,
+                ),
+            )
+        )
     for fname, (field, _line) in sorted(limits_cases.CURVE_CASES.items()):
-        cases.append((f"curve-{fname}", lambda t, f=fname, k=field: (
-            [str(_registry_run(t, _curve_registry(t, LIMITS / f), include=("my_curve",)))], f, k)))
+        cases.append(
+            (
+                f"curve-{fname}",
+                lambda t, f=fname, k=field: (
+                    [str(_registry_run(t, _curve_registry(t, LIMITS / f), include=("my_curve",)))],
+                    f,
+                    k,
+                ),
+            )
+        )
     for fname, (field, _line) in sorted(limits_cases.SCALAR_CASES.items()):
+
         def build(t, f=fname, k=field):
             reg = t / "reg.toml"
             reg.write_text(f'csv_file = "{LIMITS / f}"\n')
             return [str(_registry_run(t, reg))], f, k
+
         cases.append((f"scalar-{fname}", build))
-    sets = [("sample.num_chains=-2", "sample.num_chains"), ("sample.num_chain=2", "sample.num_chain"),
-            ("likelihood.preset=paperz", "likelihood.preset"), ("priors.M_F.low=2e4", "priors.M_F"),
-            ("priors.y_e.high=100", "priors.y_e.high"), ("priors.g_D.high=100", "priors.g_D.high"),
-            ("priors.epsilon.high=10", "priors.epsilon.high"), ("no_equals_sign", "no_equals_sign"),
-            ("run.seed.x=1", "run.seed"), ("likelihood.include=['nope']", "likelihood.include"),
-            ("likelihood.overrides.nope.value=1", "likelihood.overrides.nope"),
-            ("scan.projections=[['M_F','M_F']]", "scan.projections[0]"), ("priors.theta.high=4", "priors.theta.high")]
+    sets = [
+        ("sample.num_chains=-2", "sample.num_chains"),
+        ("sample.num_chain=2", "sample.num_chain"),
+        ("likelihood.preset=paperz", "likelihood.preset"),
+        ("priors.M_F.low=2e4", "priors.M_F"),
+        ("priors.y_e.high=100", "priors.y_e.high"),
+        ("priors.g_D.high=100", "priors.g_D.high"),
+        ("priors.epsilon.high=10", "priors.epsilon.high"),
+        ("no_equals_sign", "no_equals_sign"),
+        ("run.seed.x=1", "run.seed"),
+        ("likelihood.include=['nope']", "likelihood.include"),
+        ("likelihood.overrides.nope.value=1", "likelihood.overrides.nope"),
+        ("scan.projections=[['M_F','M_F']]", "scan.projections[0]"),
+        ("priors.theta.high=4", "priors.theta.high"),
+    ]
     for item, key in sets:
-        cases.append((f"set-{key}-{item[-6:]}", lambda t, i=item, k=key: (
-            ["--set", i], "--set" if "=" not in i else "<embedded default run file>", k)))
+        cases.append(
+            (
+                f"set-{key}-{item[-6:]}",
+                lambda t, i=item, k=key: (["--set", i], "--set" if "=" not in i else "<embedded default run file>", k),
+            )
+        )
     cases.append(("path-missing-runfile", lambda t: ([str(t / "nope.toml")], str(t / "nope.toml"), "<file>")))
     cases.append(("path-runfile-is-folder", lambda t: ([str(t)], str(t), "<file>")))
     cases.append(("path-registry-missing", lambda t: ([str(_registry_run(t, t / "none.toml"))], "none.toml", "file")))
@@ -118,8 +157,12 @@ def test_unwritable_output_folder(tmp_path, capsys):
 def test_real_process_exit_code_and_no_traceback(tmp_path):
     """The console entry point in a fresh process: one line on stderr, status 2."""
     bad = RUNS[0]
-    proc = subprocess.run([sys.executable, "-m", "djax.cli", "sample", str(bad), "--out", str(tmp_path / "o")],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "djax.cli", "sample", str(bad), "--out", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines()[-1].startswith(f"djax: error: {bad}:")
     assert "Traceback" not in proc.stderr and not (tmp_path / "o").exists()

@@ -1,5 +1,6 @@
 """Dark-photon decays (djax.observables._dark_photon), DarkCast limit files (djax.io._darkcast) and the
 visible-search kinetic-mixing terms (djax.likelihood._visible)."""
+
 import hashlib
 import math
 from pathlib import Path
@@ -36,7 +37,7 @@ def _r_hand(E):
     """R(s = E^2) coded independently from the docstring (complex arithmetic, plain Python)."""
     s = E * E
     mpi = D.M_PI
-    a2 = C.ALPHA_EM ** 2
+    a2 = C.ALPHA_EM**2
 
     def gs(M, G):
         def k(x):
@@ -47,9 +48,12 @@ def _r_hand(E):
 
         kM = k(M * M)
         dh = (h(M * M + 1e-6) - h(M * M - 1e-6)) / 2e-6  # numerical h'(M^2)
-        d = (3 / math.pi * mpi ** 2 / kM ** 2 * math.log((M + 2 * kM) / (2 * mpi)) + M / (2 * math.pi * kM)
-             - mpi ** 2 * M / (math.pi * kM ** 3))
-        f = G * M * M / kM ** 3 * (k(s) ** 2 * (h(s) - h(M * M)) + (M * M - s) * kM ** 2 * dh)
+        d = (
+            3 / math.pi * mpi**2 / kM**2 * math.log((M + 2 * kM) / (2 * mpi))
+            + M / (2 * math.pi * kM)
+            - mpi**2 * M / (math.pi * kM**3)
+        )
+        f = G * M * M / kM**3 * (k(s) ** 2 * (h(s) - h(M * M)) + (M * M - s) * kM**2 * dh)
         Gs = G * M / math.sqrt(s) * (k(s) / kM) ** 3
         return M * M * (1 + d * G / M) / (M * M - s + f - 1j * M * Gs)
 
@@ -62,17 +66,18 @@ def _r_hand(E):
         for B, mth in chans:
             mth = max(mth, 2 * mpi)
             if s > mth * mth:
-                acc += B * ((1 - mth ** 2 / s) / (1 - mth ** 2 / M ** 2)) ** 1.5
+                acc += B * ((1 - mth**2 / s) / (1 - mth**2 / M**2)) ** 1.5
         R += 9 * s * Gee * G * acc / (a2 * ((s - M * M) ** 2 + (M * G) ** 2))
 
     def step(x, a, b):
         t = min(max((x - a) / (b - a), 0.0), 1.0)
-        return 6 * t ** 5 - 15 * t ** 4 + 10 * t ** 3
+        return 6 * t**5 - 15 * t**4 + 10 * t**3
 
     q = max(E, 1.0)
-    als = 1 / (1 / D.ALPHA_S_MTAU + 9 / (4 * math.pi) * math.log(q * q / C.M_TAU ** 2))
-    R += (1 + als / math.pi) * (2 * step(E, 1.05, 1.5) + 4 / 3 * step(E, 2 * D.M_D0, 4.2)
-                                + 1 / 3 * step(E, 2 * D.M_B, 11.0))
+    als = 1 / (1 / D.ALPHA_S_MTAU + 9 / (4 * math.pi) * math.log(q * q / C.M_TAU**2))
+    R += (1 + als / math.pi) * (
+        2 * step(E, 1.05, 1.5) + 4 / 3 * step(E, 2 * D.M_D0, 4.2) + 1 / 3 * step(E, 2 * D.M_B, 11.0)
+    )
     return R
 
 
@@ -110,27 +115,29 @@ def test_hand_computation_1500_MeV():
     assert 1.8 < R < 2.8  # e+e- data: R(1.5 GeV) ~ 2.2
 
 
-@pytest.mark.parametrize("E", [0.3, 0.5, 0.77526, 0.78266, 0.9, 1.019461, 1.2, 2.0, 3.0969, 3.686097, 5.0,
-                               9.4604])
+@pytest.mark.parametrize("E", [0.3, 0.5, 0.77526, 0.78266, 0.9, 1.019461, 1.2, 2.0, 3.0969, 3.686097, 5.0, 9.4604])
 def test_r_ratio_matches_hand_code(E):
     assert float(D.r_ratio(E * E)) == pytest.approx(_r_hand(E), rel=1e-7)
 
 
-@pytest.mark.parametrize("E, lo, hi", [
-    (0.7753, 10.0, 15.0),      # rho peak with omega interference region, R ~ 12 (sigma_pipi ~ 1300 nb)
-    (0.78266, 17.0, 25.0),     # omega peak: 3pi + pi0 gamma ~ 12.4 on top of pi pi ~ 9
-    (1.019461, 45.0, 56.0),    # phi peak: KK + 3pi, sigma ~ 4.1 ub -> R ~ 49
-    (2.5, 2.05, 2.35),         # BES / KEDR: R ~ 2.2
-    (3.3, 2.05, 2.35),
-    (5.0, 3.4, 3.8),           # R ~ 3.6
-    (7.0, 3.35, 3.75),
-])
+@pytest.mark.parametrize(
+    "E, lo, hi",
+    [
+        (0.7753, 10.0, 15.0),  # rho peak with omega interference region, R ~ 12 (sigma_pipi ~ 1300 nb)
+        (0.78266, 17.0, 25.0),  # omega peak: 3pi + pi0 gamma ~ 12.4 on top of pi pi ~ 9
+        (1.019461, 45.0, 56.0),  # phi peak: KK + 3pi, sigma ~ 4.1 ub -> R ~ 49
+        (2.5, 2.05, 2.35),  # BES / KEDR: R ~ 2.2
+        (3.3, 2.05, 2.35),
+        (5.0, 3.4, 3.8),  # R ~ 3.6
+        (7.0, 3.35, 3.75),
+    ],
+)
 def test_r_ratio_against_data_scale(E, lo, hi):
     assert lo < float(D.r_ratio(E * E)) < hi
 
 
 def test_pion_form_factor_peak_and_sum_rules():
-    re, im = D.pion_form_factor(D.M_RHO ** 2)
+    re, im = D.pion_form_factor(D.M_RHO**2)
     assert 40.0 < float(re * re + im * im) < 50.0  # |F_pi|^2 ~ 45 at the rho peak (e+e- data)
     # the GS closed form of h'(M^2) equals the derivative
     m = D.M_PI
@@ -147,13 +154,14 @@ def test_pion_form_factor_peak_and_sum_rules():
     s = np.linspace((M - 400 * G) ** 2, (M + 400 * G) ** 2, 400001)
     Rv = np.asarray(D._r_resonance(jnp.asarray(s), M, G, Gee, ch))
     integral = np.trapezoid(Rv, s)
-    assert integral == pytest.approx(9 * math.pi * M * Gee * ch[0][0] / C.ALPHA_EM ** 2, rel=3e-3)
+    assert integral == pytest.approx(9 * math.pi * M * Gee * ch[0][0] / C.ALPHA_EM**2, rel=3e-3)
 
 
 def test_pdg_2024_masses_and_widths():
     pytest.importorskip("particle")
-    import particle.data
     from importlib.resources import files
+
+    import particle.data
 
     table = {}
     for ln in files(particle.data).joinpath("mass_width_2024.mcd").read_text().splitlines():
@@ -173,12 +181,21 @@ def test_pdg_2024_masses_and_widths():
             width = None
         for pid in ids:
             table[pid] = (mass, width)
-    checks = {211: (D.M_PI, None), 111: (D.M_PI0, None), 321: (D.M_K, None), 311: (D.M_K0, None),
-              221: (D.M_ETA, None), 421: (D.M_D0, None), 521: (D.M_B, None), 113: (D.M_RHO, D.G_RHO),
-              100113: (D.M_RHO1, D.G_RHO1)}
+    checks = {
+        211: (D.M_PI, None),
+        111: (D.M_PI0, None),
+        321: (D.M_K, None),
+        311: (D.M_K0, None),
+        221: (D.M_ETA, None),
+        421: (D.M_D0, None),
+        521: (D.M_B, None),
+        113: (D.M_RHO, D.G_RHO),
+        100113: (D.M_RHO1, D.G_RHO1),
+    }
     for name, M, G, _, _ in D.RESONANCES:
-        pid = {"omega": 223, "phi": 333, "J/psi": 443, "psi(2S)": 100443, "Upsilon(1S)": 553,
-               "Upsilon(2S)": 100553}[name]
+        pid = {"omega": 223, "phi": 333, "J/psi": 443, "psi(2S)": 100443, "Upsilon(1S)": 553, "Upsilon(2S)": 100553}[
+            name
+        ]
         checks[pid] = (M, G)
     for pid, (M, G) in checks.items():
         assert table[pid][0] == pytest.approx(M, rel=1e-9), pid
@@ -190,8 +207,9 @@ def test_pdg_2024_masses_and_widths():
 MASSES = np.concatenate([np.geomspace(1e-3, 8.0, 997), [D.M_RHO, 0.78266, 1.019461, 3.0969, 3.686097]])
 
 
-@pytest.mark.parametrize("mode,binv", [("visible", None), ("invisible", None), ("mixed", 0.0), ("mixed", 0.37),
-                                       ("mixed", 1.0)])
+@pytest.mark.parametrize(
+    "mode,binv", [("visible", None), ("invisible", None), ("mixed", 0.0), ("mixed", 0.37), ("mixed", 1.0)]
+)
 def test_branching_ratios_sum_to_one(mode, binv):
     br = jax.jit(jax.vmap(lambda m: D.dark_photon_branching_ratios(m, mode, binv)))(jnp.asarray(MASSES))
     total = sum(br[c] for c in D.CHANNELS)
@@ -224,15 +242,27 @@ def test_widths_scale_and_invisible_width():
     br = D.branching_ratios_from_widths(w2)
     assert float(br["invisible"]) == pytest.approx(1e-9 / float(w2["total"]), rel=1e-13)
     assert float(D.dark_photon_ctau_cm(0.6, 2e-3, br_invisible=0.5)) == pytest.approx(
-        0.5 * float(D.dark_photon_ctau_cm(0.6, 2e-3)), rel=1e-13)
+        0.5 * float(D.dark_photon_ctau_cm(0.6, 2e-3)), rel=1e-13
+    )
     # below 2 m_e nothing is open: continuation BR_ee = 1, infinite lifetime, no NaN
     w0 = D.dark_photon_widths(1.0e-3, 1e-3)
     assert float(w0["total"]) == 0.0 and math.isinf(float(w0["ctau_cm"]))
     assert float(D.dark_photon_branching_ratios(1.0e-3)["ee"]) == 1.0
 
 
-THRESHOLDS = [2 * C.M_E, 2 * C.M_MU, 2 * D.M_PI, 2 * D.M_PI + D.M_PI0, 2 * D.M_K, 2 * D.M_K0, 1.05, 1.5,
-              2 * C.M_TAU, 2 * D.M_D0, 4.2]
+THRESHOLDS = [
+    2 * C.M_E,
+    2 * C.M_MU,
+    2 * D.M_PI,
+    2 * D.M_PI + D.M_PI0,
+    2 * D.M_K,
+    2 * D.M_K0,
+    1.05,
+    1.5,
+    2 * C.M_TAU,
+    2 * D.M_D0,
+    4.2,
+]
 
 
 @pytest.mark.parametrize("mth", THRESHOLDS)
@@ -252,7 +282,7 @@ def test_branching_ratios_smooth_away_from_narrow_resonances():
         step = np.abs(np.diff(np.asarray(br[c])))
         # the narrowest feature on this range is the phi (Gamma/M = 4e-3); 20001 log steps of 1.3e-4
         assert step.max() < 0.03, c
-    assert np.all(np.asarray(D.r_ratio(jnp.asarray(np.linspace(0.0, 4 * D.M_PI ** 2, 101)))) == 0.0)
+    assert np.all(np.asarray(D.r_ratio(jnp.asarray(np.linspace(0.0, 4 * D.M_PI**2, 101)))) == 0.0)
 
 
 @pytest.mark.parametrize("m", [0.05, 0.15, 0.25, 0.5, 0.7, 0.85, 1.3, 2.5, 3.4, 4.0, 6.0])
@@ -274,8 +304,9 @@ def test_width_gradients_finite_everywhere():
     m = jnp.asarray(np.concatenate([MASSES, THRESHOLDS, [0.0, -1.0]]))
     gm = jax.vmap(jax.grad(lambda x: D.dark_photon_widths(x, 1e-3)["total"]))(m)
     assert np.all(np.isfinite(np.asarray(gm)))
-    gb = jax.vmap(jax.grad(lambda x: sum(D.dark_photon_branching_ratios(x, "mixed", 0.2)[c]
-                                         for c in ("ee", "hadrons"))))(m)
+    gb = jax.vmap(
+        jax.grad(lambda x: sum(D.dark_photon_branching_ratios(x, "mixed", 0.2)[c] for c in ("ee", "hadrons")))
+    )(m)
     assert np.all(np.isfinite(np.asarray(gb)))
 
 
@@ -334,12 +365,17 @@ def test_meta_errors_carry_path_line_key(tmp_path):
     with pytest.raises(DC.DarkCastFileError) as ei:
         DC.parse_darkcast_meta(p)
     assert ei.value.key == "decay" and ei.value.path == str(p)
-    p = _write(tmp_path, "unbalanced.py", good.replace('production = darkcast.Production("e_brem")',
-                                                       'production = darkcast.Production("e_brem"'))
+    p = _write(
+        tmp_path,
+        "unbalanced.py",
+        good.replace('production = darkcast.Production("e_brem")', 'production = darkcast.Production("e_brem"'),
+    )
     with pytest.raises(DC.DarkCastFileError) as ei:
         DC.parse_darkcast_meta(p)
-    assert ei.value.key == "syntax" and ei.value.line == good.splitlines().index(
-        'production = darkcast.Production("e_brem")') + 1
+    assert (
+        ei.value.key == "syntax"
+        and ei.value.line == good.splitlines().index('production = darkcast.Production("e_brem")') + 1
+    )
     p = _write(tmp_path, "badeff.py", good.replace("lratio = 35.0/0.12", "lratio = L/0.12"))
     with pytest.raises(DC.DarkCastFileError) as ei:
         DC.parse_darkcast_meta(p)
@@ -363,8 +399,9 @@ def test_cleaning_rules(tmp_path):
 
 
 @pytest.mark.skipif(not SHARED.exists(), reason="shared DarkCast folder not present")
-@pytest.mark.parametrize("name", [n for n in SHIPPED_LMT if "island" not in n] +
-                         [p.name for p in sorted(PKG.glob("*.py"))])
+@pytest.mark.parametrize(
+    "name", [n for n in SHIPPED_LMT if "island" not in n] + [p.name for p in sorted(PKG.glob("*.py"))]
+)
 def test_shipped_files_identical_to_shared(name):
     assert (PKG / name).read_bytes() == (SHARED / name).read_bytes()
 
@@ -434,8 +471,11 @@ def _midpoints(lim, n=6):
     seg = np.where(~nl[:-1] & ~nl[1:])[0]
     seg = seg[np.linspace(0, seg.size - 1, min(n, seg.size)).astype(int)]
     lm = 0.5 * (np.log(lim.m[seg]) + np.log(lim.m[seg + 1]))
-    return np.exp(lm), np.exp(np.interp(lm, np.log(lim.m), np.log(lim.eps_lo))), (
-        None if lim.eps_hi is None else np.exp(np.interp(lm, np.log(lim.m), np.log(lim.eps_hi))))
+    return (
+        np.exp(lm),
+        np.exp(np.interp(lm, np.log(lim.m), np.log(lim.eps_lo))),
+        (None if lim.eps_hi is None else np.exp(np.interp(lm, np.log(lim.m), np.log(lim.eps_hi)))),
+    )
 
 
 @pytest.mark.parametrize("eid", list(REGISTRY))
@@ -446,8 +486,9 @@ def test_each_limit_reproduces_its_boundary(eid):
     idx = _interior_knots(lim)
     assert idx.size >= 3
     mids = _midpoints(lim)
-    for m, lo, hi in [(lim.m[i], lim.eps_lo[i], None if lim.eps_hi is None else lim.eps_hi[i]) for i in idx] + \
-            list(zip(mids[0], mids[1], [None] * len(mids[0]) if mids[2] is None else mids[2])):
+    for m, lo, hi in [(lim.m[i], lim.eps_lo[i], None if lim.eps_hi is None else lim.eps_hi[i]) for i in idx] + list(
+        zip(mids[0], mids[1], [None] * len(mids[0]) if mids[2] is None else mids[2])
+    ):
         assert float(f(lo, m)) == pytest.approx(LN01, abs=1e-6), (m, lo)
         if e.two_sided:
             assert float(f(hi, m)) == pytest.approx(LN01, abs=1e-6), (m, hi)
@@ -525,7 +566,7 @@ def test_two_sided_construction_identities():
     assert x2 / x1 == pytest.approx(16.0, rel=1e-4)
     # half-Gaussian shape hits its own CL value on both edges
     ll = V.visible_loglike(1e-4, 1e-2, table, two_sided=True, shape=HALF_GAUSSIAN)
-    assert float(ll) == pytest.approx(-0.5 * 1.6448536269514722 ** 2, rel=1e-9)
+    assert float(ll) == pytest.approx(-0.5 * 1.6448536269514722**2, rel=1e-9)
     assert POISSON_ZERO_COUNT == 0
 
 
@@ -538,8 +579,10 @@ def test_no_limit_windows_give_no_limit():
     # linear interpolation towards 1e5: a cliff within a relative mass ~ eps_90 / 1e5 of the knot)
     i = int(np.where(np.isin(e.limit.lines, e.limit.no_limit))[0][3]) - 1  # real knot before a window
     m0, m1, e0 = e.limit.m[i], e.limit.m[i + 1], e.limit.eps_lo[i]
-    vals = [float(V.visible_terms_loglike(e0, m0 + d * (m1 - m0), terms, 0.0)[0])
-            for d in (0.0, 1e-11, 1e-10, 1e-8, 1e-6, 0.5)]
+    vals = [
+        float(V.visible_terms_loglike(e0, m0 + d * (m1 - m0), terms, 0.0)[0])
+        for d in (0.0, 1e-11, 1e-10, 1e-8, 1e-6, 0.5)
+    ]
     assert vals[0] == pytest.approx(LN01, abs=1e-9)
     assert all(a < b for a, b in zip(vals, vals[1:])) and vals[1] == pytest.approx(LN01, rel=0.02)
     assert abs(vals[-1]) < 1e-12
@@ -566,7 +609,8 @@ def test_visible_gradients_finite():
             assert np.all(np.isfinite(np.asarray(gi))), b
     # values finite too, and eps = 0 / m <= 0 are safe
     vals = jax.vmap(lambda e, m: V.visible_terms_loglike(e, m, terms, 0.0))(
-        jnp.asarray([0.0, 1e-5, 1e-5]), jnp.asarray([0.1, 0.0, -1.0]))
+        jnp.asarray([0.0, 1e-5, 1e-5]), jnp.asarray([0.1, 0.0, -1.0])
+    )
     assert np.all(np.asarray(vals) == 0.0) or np.all(np.isfinite(np.asarray(vals)))
     g0 = jax.grad(total, argnums=(0, 1))(0.0, 0.1, 0.0)
     assert all(np.isfinite(float(x)) for x in g0)

@@ -4,6 +4,7 @@ Majorana transition moments (antisymmetry, GIM, pseudo-Dirac identity), BR ident
 References are evaluated here with mpmath at 30 digits from the *literature* integrands (Leveille 1978
 written in its own variables), never from djax code.
 """
+
 import math
 
 import jax
@@ -30,9 +31,11 @@ M_H = K.M_H
 V = (math.sqrt(2.0) * G_F) ** -0.5
 
 # subdivision points for mpmath: resolves end-point features down to 1e-16
-_PTS = sorted({mp.mpf(0), mp.mpf(1), mp.mpf("0.5")}
-              | {mp.mpf(10) ** -j for j in range(1, 17)}
-              | {1 - mp.mpf(10) ** -j for j in range(1, 17)})
+_PTS = sorted(
+    {mp.mpf(0), mp.mpf(1), mp.mpf("0.5")}
+    | {mp.mpf(10) ** -j for j in range(1, 17)}
+    | {1 - mp.mpf(10) ** -j for j in range(1, 17)}
+)
 
 
 def mpquad(f):
@@ -47,8 +50,13 @@ def rel(a, b):
 # mpmath closed forms of the loop functions (independent of djax.loops)
 # ---------------------------------------------------------------------------------------------------
 def mp_loop(name, r):
-    P = {"I_F": lambda x: x * x, "I_S": lambda x: x * (1 - x), "K": lambda x: x,
-         "L_F": lambda x: x * x * (1 - x), "L_S": lambda x: x * (1 - x) ** 2}[name]
+    P = {
+        "I_F": lambda x: x * x,
+        "I_S": lambda x: x * (1 - x),
+        "K": lambda x: x,
+        "L_F": lambda x: x * x * (1 - x),
+        "L_S": lambda x: x * (1 - x) ** 2,
+    }[name]
     r = mp.mpf(r)
     return mpquad(lambda x: P(x) / (1 - x + r * x))
 
@@ -56,14 +64,17 @@ def mp_loop(name, r):
 # ---------------------------------------------------------------------------------------------------
 # exact-mass quadrature
 # ---------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("M,mS,m", [
-    (M_MU, M_H, M_MU),            # SM Higgs: m_H/m_mu ~ 1200
-    (1e4, 100.0, M_MU),           # M/m ~ 1e5
-    (1e4, M_MU, M_MU),            # r = 1e10 with m = m_S
-    (1e-4, 50.0, M_MU),           # almost massless fermion
-    (3.0, 1e4, M_MU),             # r ~ 1e-7
-    (2 * M_MU, 0.5 * M_MU, M_MU),  # scalar lighter than the external fermion
-])
+@pytest.mark.parametrize(
+    "M,mS,m",
+    [
+        (M_MU, M_H, M_MU),  # SM Higgs: m_H/m_mu ~ 1200
+        (1e4, 100.0, M_MU),  # M/m ~ 1e5
+        (1e4, M_MU, M_MU),  # r = 1e10 with m = m_S
+        (1e-4, 50.0, M_MU),  # almost massless fermion
+        (3.0, 1e4, M_MU),  # r ~ 1e-7
+        (2 * M_MU, 0.5 * M_MU, M_MU),  # scalar lighter than the external fermion
+    ],
+)
 def test_exact_integrals_vs_mpmath(M, mS, m):
     got = D.exact_integrals(M, mS, m)
     Mp, mSp, mp_ = mp.mpf(M), mp.mpf(mS), mp.mpf(m)
@@ -96,7 +107,7 @@ def _leveille_charged(m, M, mphi, gs, gp):
     eps, lam = mp.mpf(M) / m, mp.mpf(m) / mphi
     num = lambda x: gs**2 * x * (1 - x) * (x + eps) + gp**2 * x * (1 - x) * (x - eps)  # noqa: E731
     den = lambda x: eps**2 * lam**2 * (1 - x) * (1 - x / eps**2) + x  # noqa: E731
-    return -mp.mpf(m) ** 2 / (8 * mp.pi**2 * mp.mpf(mphi) ** 2) * mpquad(lambda x: num(x) / den(x))
+    return -(mp.mpf(m) ** 2) / (8 * mp.pi**2 * mp.mpf(mphi) ** 2) * mpquad(lambda x: num(x) / den(x))
 
 
 EPS_LAM = [(1.0, 1e-3), (1.0, 0.5), (1.0, 2.0), (0.5, 0.3), (10.0, 0.1), (1e3, 1.0), (1e5, 1e-3)]
@@ -133,8 +144,9 @@ def test_sign_conventions():
     assert D.g2_exact(m, M, jnp.array([mS]), one, one, -1.0, 0.0) > 0
     assert D.g2_exact(m, M, jnp.array([mS]), one, one, 0.0, -1.0) < 0
     # the LO engine carries the same sign, through Δa = (4 m / e) Re C
-    C = D.dirac_dipole(M, jnp.array([mS]), jnp.array([[1.0]]), jnp.array([[1.0]]), -1.0, 0.0,
-                       jnp.array([m]), E).total[0, 0]
+    C = D.dirac_dipole(M, jnp.array([mS]), jnp.array([[1.0]]), jnp.array([[1.0]]), -1.0, 0.0, jnp.array([m]), E).total[
+        0, 0
+    ]
     assert D.anomalous_moment(C, m, E) > 0
 
 
@@ -155,8 +167,10 @@ def test_edm_phase():
     A, B = jnp.array([0.8, -0.3]), jnp.array([0.5, 0.6])
     phi = 0.37
     c0 = D.dipole_exact(m, M, mS, A, B, -1.0, 0.0, E).total
-    c_non = D.dipole_exact(m, M, mS, A, 0.0 * B, -1.0, 0.0, E).total + \
-        D.dipole_exact(m, M, mS, 0.0 * A, B, -1.0, 0.0, E).total
+    c_non = (
+        D.dipole_exact(m, M, mS, A, 0.0 * B, -1.0, 0.0, E).total
+        + D.dipole_exact(m, M, mS, 0.0 * A, B, -1.0, 0.0, E).total
+    )
     c1 = D.dipole_exact(m, M, mS, A, B * np.exp(1j * phi), -1.0, 0.0, E).total
     assert rel(c1 - c_non, (c0 - c_non) * np.exp(1j * phi)) < 1e-12
     d = D.edm_exact(m, M, mS, A, B * np.exp(1j * phi), -1.0, 0.0, E)
@@ -207,7 +221,8 @@ def test_engine_parts_linear_in_charges_and_user_content():
     ref = -(1 / (32 * math.pi**2)) * (
         800.0 * np.einsum("jk,ik,k->ji", A.conj(), B, fF["I_F"])
         + 0.5 * np.einsum("jk,ik,k->ji", A.conj(), m[:, None] * A, fF["L_F"])
-        + 0.5 * np.einsum("jk,ik,k->ji", m[:, None] * B.conj(), B, fF["L_F"]))
+        + 0.5 * np.einsum("jk,ik,k->ji", m[:, None] * B.conj(), B, fF["L_F"])
+    )
     np.testing.assert_allclose(p1.fermion, ref, rtol=1e-12)
 
 
@@ -282,8 +297,10 @@ def test_pseudo_dirac_identity(a, b):
         assert rel(abs(lam.total[0, 1]), abs(float(jnp.real(mu.total[0, 0])))) < 1e-13
     # the Dirac moment is g Q_F M Re(A* B) K / (16 π^2 m^2) per scalar (Q_S = -Q_F)
     r = [(M / float(x)) ** 2 for x in mS]
-    ref = sum(g * M * np.conj(a_col[k]) * b_col[k] * float(mp_loop("K", r[k])) / (16 * math.pi**2 * float(mS[k]) ** 2)
-              for k in range(2))
+    ref = sum(
+        g * M * np.conj(a_col[k]) * b_col[k] * float(mp_loop("K", r[k])) / (16 * math.pi**2 * float(mS[k]) ** 2)
+        for k in range(2)
+    )
     assert rel(mu.total[0, 0], ref) < 1e-12
 
 
@@ -295,13 +312,18 @@ def test_fermion_part_does_not_cancel():
     assert 0.1 < ratio < 10.0
 
 
-_lam_jit = jax.jit(lambda M, mS, A, B: D.majorana_transition_moment(M, mS, A, B, 1.0, -1.0,
-                                                                    method="quadrature").total)
+_lam_jit = jax.jit(lambda M, mS, A, B: D.majorana_transition_moment(M, mS, A, B, 1.0, -1.0, method="quadrature").total)
 
 
 @settings(max_examples=25)
-@given(th=st.floats(0.05, 1.5), l1=st.floats(1.0, 3.5), l2=st.floats(1.0, 3.5), lM=st.floats(2.0, 4.0),
-       y=st.lists(st.floats(-2, 2), min_size=3, max_size=3), yp=st.lists(st.floats(-2, 2), min_size=3, max_size=3))
+@given(
+    th=st.floats(0.05, 1.5),
+    l1=st.floats(1.0, 3.5),
+    l2=st.floats(1.0, 3.5),
+    lM=st.floats(2.0, 4.0),
+    y=st.lists(st.floats(-2, 2), min_size=3, max_size=3),
+    yp=st.lists(st.floats(-2, 2), min_size=3, max_size=3),
+)
 def test_majorana_properties(th, l1, l2, lM, y, yp):
     A, B = _model_couplings(y, yp, th)
     mS = jnp.array([10**l1, 10**l2])

@@ -1,4 +1,5 @@
 """Nested-sampling evidence: toy problems with analytic ln Z (small and fast: ~30 s on 2 cores in all)."""
+
 import math
 
 import jax
@@ -88,10 +89,12 @@ def test_icdf_priors_observed_sites_and_factors():
 
 
 def test_seed_key_and_unit_cube_output():
-    r1 = evidence(normal_prior_with_observation, num_live_points=50, seed=jax.random.PRNGKey(5), dlogz=0.5,
-                  return_sites=False)
-    r2 = evidence(normal_prior_with_observation, num_live_points=50, seed=jax.random.PRNGKey(5), dlogz=0.5,
-                  return_sites=False)
+    r1 = evidence(
+        normal_prior_with_observation, num_live_points=50, seed=jax.random.PRNGKey(5), dlogz=0.5, return_sites=False
+    )
+    r2 = evidence(
+        normal_prior_with_observation, num_live_points=50, seed=jax.random.PRNGKey(5), dlogz=0.5, return_sites=False
+    )
     assert r1.log_Z == r2.log_Z  # reproducible
     u = r1.samples["__u"]
     assert u.shape == (r1.n_dead + r1.n_live, 2) and np.all((u >= 0) & (u < 1))
@@ -128,8 +131,19 @@ def test_djax_model_with_two_free_parameters():
     from djax.inference import _evidence as E
 
     djax.enable_x64()
-    fixed = dict(M_F=1000.0, m_S1=400.0, m_S2=700.0, theta=math.pi / 4, y_e=4e-4, y_mu=8e-4, y_tau=0.0,
-                 yp_e=8e-4, yp_mu=-4e-4, yp_tau=0.0, g_D=0.3)
+    fixed = dict(
+        M_F=1000.0,
+        m_S1=400.0,
+        m_S2=700.0,
+        theta=math.pi / 4,
+        y_e=4e-4,
+        y_mu=8e-4,
+        y_tau=0.0,
+        yp_e=8e-4,
+        yp_mu=-4e-4,
+        yp_tau=0.0,
+        g_D=0.3,
+    )
     model = djax.numpyro_model("paper", priors=fixed)
     r = evidence(model, num_live_points=100, seed=0, dlogz=0.1)
     assert r.converged and set(r.latent_sites) == {"m_Aprime__u", "epsilon__u"}

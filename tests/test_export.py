@@ -13,6 +13,7 @@ What agrees with what (flavio 2.7, wilson 2.5):
 * ``eft="WET-3"`` at 1.0 GeV: flavio's ``a_mu``/``a_e`` (with a_l^SM set to 0) equal djax's Delta a_l to
   rounding; from the WET-4 file they cross the charm threshold and shift by -1.7e-4.
 """
+
 import io
 import json
 import math
@@ -32,10 +33,20 @@ pytestmark = pytest.mark.peers
 
 POINTS = {
     "benchmark+tau": dict(y=[4e-4, 8e-4, 3e-4], yp=[8e-4, -4e-4, 5e-4]),
-    "complex": dict(M_F=2500.0, m_S1=300.0, m_S2=1800.0, theta=0.3, y=[1e-3 + 2e-4j, -5e-4, 2e-3j],
-                    yp=[-3e-4, 7e-4 - 1e-4j, 1.5e-3]),
-    "near-degenerate": dict(M_F=600.0, m_S1=950.0, m_S2=951.0, theta=1.1, y=[2e-2, 3e-2, -1e-2],
-                            yp=[1e-2, -2e-2, 4e-2], g_D=1.2, epsilon=3e-4, m_Aprime=0.2),
+    "complex": dict(
+        M_F=2500.0, m_S1=300.0, m_S2=1800.0, theta=0.3, y=[1e-3 + 2e-4j, -5e-4, 2e-3j], yp=[-3e-4, 7e-4 - 1e-4j, 1.5e-3]
+    ),
+    "near-degenerate": dict(
+        M_F=600.0,
+        m_S1=950.0,
+        m_S2=951.0,
+        theta=1.1,
+        y=[2e-2, 3e-2, -1e-2],
+        yp=[1e-2, -2e-2, 4e-2],
+        g_D=1.2,
+        epsilon=3e-4,
+        m_Aprime=0.2,
+    ),
 }
 
 
@@ -49,8 +60,13 @@ def _params(name):
 def djax_inputs():
     """flavio parameters with djax's lepton masses and lifetimes (tau in GeV^-1)."""
     par = flavio.default_parameters.copy()
-    for k, v in {"m_e": C.M_E, "m_mu": C.M_MU, "m_tau": C.M_TAU, "tau_mu": C.TAU_MU / C.HBAR_GEV_S,
-                 "tau_tau": C.TAU_TAU / C.HBAR_GEV_S}.items():
+    for k, v in {
+        "m_e": C.M_E,
+        "m_mu": C.M_MU,
+        "m_tau": C.M_TAU,
+        "tau_mu": C.TAU_MU / C.HBAR_GEV_S,
+        "tau_tau": C.TAU_TAU / C.HBAR_GEV_S,
+    }.items():
         par.set_constraint(k, repr(v))
     return par
 
@@ -103,8 +119,9 @@ def test_mu_e_gamma_from_the_file_matches_flavio(name, suffix, tmp_path, djax_in
     ref = flavio.np_prediction("BR(mu->egamma)", w)
     par = flavio.default_parameters.get_central_all()
     Cm = np.asarray(obs["dipole_C_GeV"])
-    with_flavio_inputs = float(D.radiative_branching_ratio(Cm[0, 1], Cm[1, 0], par["m_mu"], 1.0 / par["tau_mu"],
-                                                            m_j=par["m_e"]))
+    with_flavio_inputs = float(
+        D.radiative_branching_ratio(Cm[0, 1], Cm[1, 0], par["m_mu"], 1.0 / par["tau_mu"], m_j=par["m_e"])
+    )
     assert ref == pytest.approx(with_flavio_inputs, rel=1e-10, abs=0)
     assert ref == pytest.approx(ours, rel=1e-7, abs=0)
 
@@ -149,8 +166,7 @@ def test_c7_normalisation_reproduces_delta_a():
         v = d["values"][f"C7_{lep * 2}"]
         re = v["Re"] if isinstance(v, dict) else v
         m = C.M_LEPTONS[i]
-        assert m**2 * C.G_F / (math.sqrt(2) * math.pi**2) * re == pytest.approx(float(obs[f"delta_a_{lep}"]),
-                                                                               rel=1e-13)
+        assert m**2 * C.G_F / (math.sqrt(2) * math.pi**2) * re == pytest.approx(float(obs[f"delta_a_{lep}"]), rel=1e-13)
 
 
 def test_input_errors(tmp_path):

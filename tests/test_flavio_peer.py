@@ -11,6 +11,7 @@ sides agree to rounding; we use flavio's default masses and lifetimes (``tau_l``
 would be needed if the coefficients were given at another scale (QED running of the dipole operator
 between the scales, ~α/π log).
 """
+
 import math
 
 import jax.numpy as jnp
@@ -28,17 +29,21 @@ _SECTOR = {("mu", "e"): "mue", ("tau", "mu"): "mutau", ("tau", "e"): "taue"}
 
 def _flavio_br(l_i, l_j, C_ji, C_ij):
     scale = flavio.config["renormalization scale"][l_i + "decays"]
-    wc = wilson.Wilson({f"Cgamma_{l_i}{l_j}": C_ji, f"Cgamma_{l_j}{l_i}": C_ij}, scale=scale, eft="WET-4",
-                       basis="flavio")
+    wc = wilson.Wilson(
+        {f"Cgamma_{l_i}{l_j}": C_ji, f"Cgamma_{l_j}{l_i}": C_ij}, scale=scale, eft="WET-4", basis="flavio"
+    )
     return flavio.np_prediction(f"BR({l_i}->{l_j}gamma)", wc)
 
 
-@pytest.mark.parametrize("l_i,l_j,C_ji,C_ij", [
-    ("mu", "e", 1e-13 + 2e-14j, 0.0),
-    ("mu", "e", 3e-14, -1e-14 + 5e-15j),
-    ("tau", "mu", 2e-10 - 1e-10j, 4e-11j),
-    ("tau", "e", 5e-11, 1e-10),
-])
+@pytest.mark.parametrize(
+    "l_i,l_j,C_ji,C_ij",
+    [
+        ("mu", "e", 1e-13 + 2e-14j, 0.0),
+        ("mu", "e", 3e-14, -1e-14 + 5e-15j),
+        ("tau", "mu", 2e-10 - 1e-10j, 4e-11j),
+        ("tau", "e", 5e-11, 1e-10),
+    ],
+)
 def test_br_formula_matches_flavio(l_i, l_j, C_ji, C_ij):
     par = flavio.default_parameters.get_central_all()
     m_i, m_j = par["m_" + l_i], par["m_" + l_j]

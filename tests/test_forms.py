@@ -1,4 +1,5 @@
 """Likelihood term forms (djax.likelihood._forms) and curve evaluation (djax.likelihood._curves)."""
+
 import math
 
 import jax
@@ -48,8 +49,9 @@ def test_half_gaussian_cl_point(cl):
 def test_gaussian():
     np.testing.assert_allclose(F.gaussian(3.85e-10, 3.85e-10, 6.37e-10), 0.0, atol=0)
     np.testing.assert_allclose(F.gaussian(3.85e-10 + 6.37e-10, 3.85e-10, 6.37e-10), -0.5, rtol=1e-13)
-    np.testing.assert_allclose(F.gaussian(-1.0, 1.0, 2.0), stats.norm.logpdf(-1, 1, 2) - stats.norm.logpdf(1, 1, 2),
-                               rtol=1e-13)
+    np.testing.assert_allclose(
+        F.gaussian(-1.0, 1.0, 2.0), stats.norm.logpdf(-1, 1, 2) - stats.norm.logpdf(1, 1, 2), rtol=1e-13
+    )
 
 
 @pytest.mark.parametrize("n,b", [(0, 0.0), (0, 2.0), (3, 2.5), (1, 4.0), (10, 1.0)])
@@ -90,9 +92,13 @@ def test_counting_decreases_when_n_le_b(s, ds, n, extra):
 # ------------------------------------------------------------------------------------ gradients
 def test_gradients_finite():
     xs = jnp.array([0.0, 1e-300, 1e-12, 0.3, 1.0, 5.0])
-    for f in (lambda t: F.poisson_zero_count(t, 1.0), lambda t: F.half_gaussian(t, 1.0),
-              lambda t: F.counting(t, 3, 2.0), lambda t: F.counting(t, 0, 0.0),
-              lambda t: F.gaussian(t, 0.5, 0.1)):
+    for f in (
+        lambda t: F.poisson_zero_count(t, 1.0),
+        lambda t: F.half_gaussian(t, 1.0),
+        lambda t: F.counting(t, 3, 2.0),
+        lambda t: F.counting(t, 0, 0.0),
+        lambda t: F.gaussian(t, 0.5, 0.1),
+    ):
         g = jax.vmap(jax.grad(f))(xs)
         h = jax.vmap(jax.grad(jax.grad(f)))(xs)
         assert np.all(np.isfinite(g)) and np.all(np.isfinite(h))
@@ -117,8 +123,9 @@ def test_mu_limit_via_yield_ratio():
     # a magnetic-moment limit mu < mu90: rate ~ mu^2, so ln L(mu90) = ln(1 - cl) and ln L(mu90/2) = ln(0.1)/4
     mu90 = 2.8e-11
     np.testing.assert_allclose(F.poisson_zero_count(F.yield_ratio(mu90, mu90, 2), 1.0), math.log(0.1), rtol=1e-13)
-    np.testing.assert_allclose(F.poisson_zero_count(F.yield_ratio(mu90 / 2, mu90, 2), 1.0), math.log(0.1) / 4,
-                               rtol=1e-13)
+    np.testing.assert_allclose(
+        F.poisson_zero_count(F.yield_ratio(mu90 / 2, mu90, 2), 1.0), math.log(0.1) / 4, rtol=1e-13
+    )
 
 
 def test_scalar_terms_dispatch_jit_vmap():
@@ -133,8 +140,12 @@ def test_scalar_terms_dispatch_jit_vmap():
     )
     x = np.array([1.5e-13, -4.1e-30, 1.0e-9, 4e-15])
     out = jax.jit(F.scalar_terms_loglike)(x, terms)
-    ref = [F.poisson_zero_count(1.0, 1.0), F.half_gaussian(1.0, 1.0), F.gaussian(1e-9, 3.85e-10, 6.37e-10),
-           F.counting(2.0, 2, 0.5)]
+    ref = [
+        F.poisson_zero_count(1.0, 1.0),
+        F.half_gaussian(1.0, 1.0),
+        F.gaussian(1e-9, 3.85e-10, 6.37e-10),
+        F.counting(2.0, 2, 0.5),
+    ]
     np.testing.assert_allclose(out, ref, rtol=1e-13)
     xs = np.stack([x, 0 * x, 2 * x])
     outs = jax.vmap(F.scalar_terms_loglike, in_axes=(0, None))(xs, terms)
@@ -157,7 +168,7 @@ def test_eps90_loglog_interpolation_and_outside():
     np.testing.assert_allclose(jax.vmap(C.eps90, in_axes=(0, None))(m, t1), ref, rtol=1e-13)
     # power law between knots: eps ~ m^k exactly
     k = math.log(3.0) / math.log(10.0)
-    np.testing.assert_allclose(C.eps90(2e-3, t1), 1e-5 * 2.0 ** k, rtol=1e-13)
+    np.testing.assert_allclose(C.eps90(2e-3, t1), 1e-5 * 2.0**k, rtol=1e-13)
     for mo in (9e-4, 1.0001, 10.0, 0.0, -1.0):
         assert C.eps90(mo, t1) == np.inf
         assert not C.in_range(mo, t1)
@@ -168,10 +179,12 @@ def test_curve_gradients_finite():
     stack = C.stack_tables([t1, t2])
     mm, ee = np.meshgrid([0.0, -1.0, 1e-4, 1e-3, 2e-3, 1e-2, 0.5, 1.0, 3.0, 5.0], [0.0, 1e-6, 3e-5])
     mm, ee = jnp.asarray(mm.ravel()), jnp.asarray(ee.ravel())
-    for f in (lambda m, e: C.curve_loglike(e, m, t1),
-              lambda m, e: C.curve_loglike(e, m, t1, shape=F.HALF_GAUSSIAN),
-              lambda m, e: jnp.log(jnp.minimum(C.combined_envelope(m, stack), 1.0)),
-              lambda m, e: jnp.minimum(C.eps90(m, t1), 1.0)):
+    for f in (
+        lambda m, e: C.curve_loglike(e, m, t1),
+        lambda m, e: C.curve_loglike(e, m, t1, shape=F.HALF_GAUSSIAN),
+        lambda m, e: jnp.log(jnp.minimum(C.combined_envelope(m, stack), 1.0)),
+        lambda m, e: jnp.minimum(C.eps90(m, t1), 1.0),
+    ):
         g = jax.jit(jax.vmap(jax.grad(f, argnums=(0, 1))))(mm, ee)
         assert np.all(np.isfinite(np.array(g))), g
 

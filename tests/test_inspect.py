@@ -1,5 +1,6 @@
 """``djax list``, ``djax run`` and ``djax export`` through the command line (in process): what they print is the
 registry, the catalogue and the physics of the point, and every user error is one line with exit status 2."""
+
 from __future__ import annotations
 
 import json
@@ -39,8 +40,17 @@ def _error(capsys, args, where: str, key: str) -> str:
 def test_list_terms_table(capsys):
     out = _ok(capsys, ["list"])
     row = next(ln for ln in out.splitlines() if ln.startswith("meg2_mueg "))
-    for bit in ("br_mu_e_gamma", "poisson_zero_count", "< 1.5e-13", "90%", "MEG II", "arXiv:2504.15711",
-                "verified", "paper", "full"):
+    for bit in (
+        "br_mu_e_gamma",
+        "poisson_zero_count",
+        "< 1.5e-13",
+        "90%",
+        "MEG II",
+        "arXiv:2504.15711",
+        "verified",
+        "paper",
+        "full",
+    ):
         assert bit in row, bit
     assert "planck2018_mnu" in out and "< 0.12 eV" in out and "95%" in out
     assert "na64_2023_invisible_eps_90cl.csv" in out
@@ -105,10 +115,15 @@ def test_bibtex_of_a_preset(capsys):
     assert len(entries) == len(preset_ids("paper"))  # four papers, one entry each
     assert "@article{MEGII:2025," in out
     assert re.search(r"eprint\s+= \{2504\.15711\}", out) and re.search(r"archivePrefix = \{arXiv\}", out)
-    na64 = out[out.index("@article{NA64:2023"):]
+    na64 = out[out.index("@article{NA64:2023") :]
     na64 = na64[: na64.index("\n}")]
-    for field in (r"journal\s+= \{Phys\. Rev\. Lett\.\}", r"volume\s+= \{131\}", r"pages\s+= \{161801\}",
-                  r"year\s+= \{2023\}", r"eprint\s+= \{2307\.02404\}"):
+    for field in (
+        r"journal\s+= \{Phys\. Rev\. Lett\.\}",
+        r"volume\s+= \{131\}",
+        r"pages\s+= \{161801\}",
+        r"year\s+= \{2023\}",
+        r"eprint\s+= \{2307\.02404\}",
+    ):
         assert re.search(field, na64), field
     assert "na64\\_2023" in na64  # the note names the djax term (escaped)
     full = _ok(capsys, ["list", "--bibtex", "--preset", "full"])
@@ -142,11 +157,11 @@ def test_run_default_point_table(capsys, default_obs):
     assert "BR(mu -> e gamma)" in out and "Borexino-equivalent moment" in out
     assert re.search(r"BR\(mu -> e gamma\)\s+1\.1268e-13\s+1\s+br_mu_e_gamma", out)
     assert re.search(r"sum of \|m_nu\| \(loop\)\s+1\.7038e\+03\s+eV", out)
-    terms = out[out.index("likelihood terms of preset"):]
+    terms = out[out.index("likelihood terms of preset") :]
     first = terms.splitlines()[3]
     assert first.split()[0] == "meg2_mueg"  # the most constraining term of the default point
     assert "1.127e-13" in first and "< 1.5e-13" in first and "0.751" in first and "near limit" in first
-    flags = out[out.index("flags:"):]
+    flags = out[out.index("flags:") :]
     assert "near limit: meg2_mueg: br_mu_e_gamma = 1.127e-13 vs < 1.5e-13" in flags
     assert "EXCLUDED: planck2018_mnu (not in this likelihood): m_nu_sum_eV = 1704 eV vs < 0.12 eV" in flags
 
@@ -179,16 +194,33 @@ def test_run_json_sorted_by_closeness(capsys, default_obs):
 def test_run_point_file_and_set(tmp_path, capsys):
     pt = tmp_path / "point.toml"
     pt.write_text("# a point\n[params]\nM_F = 2000.0\ny = [1e-3, 2e-3, 0.0]\nalpha_D = 0.01\nepsilon = 3e-4\n")
-    rep = json.loads(_ok(capsys, ["run", "--point", str(pt), "--set", "params.m_Aprime=0.2", "--set",
-                                  "params.y_e=5e-4", "--set", "likelihood.preset=full", "--format", "json"]))
+    rep = json.loads(
+        _ok(
+            capsys,
+            [
+                "run",
+                "--point",
+                str(pt),
+                "--set",
+                "params.m_Aprime=0.2",
+                "--set",
+                "params.y_e=5e-4",
+                "--set",
+                "likelihood.preset=full",
+                "--format",
+                "json",
+            ],
+        )
+    )
     p = rep["point"]
     assert p["M_F"] == 2000.0 and p["y_mu"] == 2e-3 and p["y_e"] == 5e-4 and p["m_Aprime"] == 0.2
     assert p["g_D"] == pytest.approx(np.sqrt(4 * np.pi * 0.01), rel=1e-14, abs=0)
     assert p["m_S1"] == 400.0  # not given: the benchmark value
     assert rep["preset"] == "full" and sorted(t["id"] for t in rep["terms"]) == sorted(preset_ids("full"))
     assert str(pt) in rep["source"] and "m_Aprime=0.2" in rep["source"]
-    q = djax.Params.default().replace(M_F=2000.0, y=np.array([5e-4, 2e-3, 0.0]), g_D=np.sqrt(0.04 * np.pi),
-                                      m_Aprime=0.2, epsilon=3e-4)
+    q = djax.Params.default().replace(
+        M_F=2000.0, y=np.array([5e-4, 2e-3, 0.0]), g_D=np.sqrt(0.04 * np.pi), m_Aprime=0.2, epsilon=3e-4
+    )
     br = float(djax.observables(q)["br_mu_e_gamma"])
     meg = next(t for t in rep["terms"] if t["id"] == "meg2_mueg")
     assert meg["predicted"] == pytest.approx(br, rel=1e-12, abs=0)
@@ -196,8 +228,10 @@ def test_run_point_file_and_set(tmp_path, capsys):
 
 def test_run_with_a_run_file(tmp_path, capsys):
     run = tmp_path / "run.toml"
-    run.write_text('schema = 1\n[likelihood]\npreset = "paper"\nexclude = ["borexino_mueff"]\n'
-                   '[model]\ndark_photon_decays = "invisible"\n')
+    run.write_text(
+        'schema = 1\n[likelihood]\npreset = "paper"\nexclude = ["borexino_mueff"]\n'
+        '[model]\ndark_photon_decays = "invisible"\n'
+    )
     rep = json.loads(_ok(capsys, ["run", str(run), "--format", "json", "--cl", "0.95"]))
     assert sorted(t["id"] for t in rep["terms"]) == ["babar2017", "meg2_mueg", "na64_2023"]
     assert rep["cl"] == 0.95 and rep["run_file"] == str(run)
@@ -255,13 +289,14 @@ def test_export_wcxf(tmp_path, capsys):
 
 def test_export_errors(tmp_path, capsys):
     _error(capsys, ["export", "wcxf", "--out", str(tmp_path / "w.json"), "--scale", "200"], "--scale", "scale")
-    _error(capsys, ["export", "wcxf", "--out", str(tmp_path / "w.json"), "--scale", "5", "--eft", "WET-4"],
-           "--eft", "eft")
-    _error(capsys, ["export", "wcxf", "--out", str(tmp_path / "no" / "w.json")], str(tmp_path / "no" / "w.json"),
-           "out")
+    _error(
+        capsys, ["export", "wcxf", "--out", str(tmp_path / "w.json"), "--scale", "5", "--eft", "WET-4"], "--eft", "eft"
+    )
+    _error(capsys, ["export", "wcxf", "--out", str(tmp_path / "no" / "w.json")], str(tmp_path / "no" / "w.json"), "out")
     _error(capsys, ["export", "wcxf", "--out", str(tmp_path / "w.txt")], str(tmp_path / "w.txt"), "out")
-    _error(capsys, ["export", "wcxf", "--out", str(tmp_path / "w.json"), "--set", "params.M_F=0"], "--set",
-           "params.M_F")
+    _error(
+        capsys, ["export", "wcxf", "--out", str(tmp_path / "w.json"), "--set", "params.M_F=0"], "--set", "params.M_F"
+    )
     assert not (tmp_path / "w.json").exists()
     with pytest.raises(SystemExit) as exc:
         main(["export", "wcxf"])  # --out is required

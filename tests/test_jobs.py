@@ -1,5 +1,6 @@
 """The jobs from Python and the command line, on a reduced problem: profile against brute force, run-folder
 lifecycle (status, default folders per job, refusals), and the job fingerprint."""
+
 import json
 
 import jax
@@ -94,8 +95,9 @@ def test_profile_matches_brute_force(prepared):
     bound epsilon, while mu_equiv ∝ epsilon |y_e y'_mu|, so the maximum sits on the corner of both bounds. A
     600 x 400 log grid, refined around its best cell, locates it to ~1%."""
     spec, priors = prepared.spec, prepared.priors
-    row = profile_solver(spec, priors, parameter="m_Aprime", n_starts=4, seed=3, outer_iters=10,
-                         inner_steps=60).solve(0.02)
+    row = profile_solver(spec, priors, parameter="m_Aprime", n_starts=4, seed=3, outer_iters=10, inner_steps=60).solve(
+        0.02
+    )
     best = row["borexino"]
     assert row["feasible_borexino"] and best > 0
 
@@ -106,8 +108,14 @@ def test_profile_matches_brute_force(prepared):
     def grid_max(ye, eps):
         Y, E = np.meshgrid(ye, eps, indexing="ij")
         n = Y.size
-        out = point_fn({"y_e": jnp.asarray(Y.ravel()), "yp_mu": jnp.full(n, 1e-3), "epsilon": jnp.asarray(E.ravel()),
-                        "m_Aprime": jnp.full(n, 0.02)})
+        out = point_fn(
+            {
+                "y_e": jnp.asarray(Y.ravel()),
+                "yp_mu": jnp.full(n, 1e-3),
+                "epsilon": jnp.asarray(E.ravel()),
+                "m_Aprime": jnp.full(n, 0.02),
+            }
+        )
         lnl = np.stack([np.asarray(out[f"lnL_{t}"]) for t in spec.ids], axis=1)
         ok = np.all(lnl[:, ~direct] >= thr[~direct] - 1e-12, axis=1)
         mu = np.where(ok, np.asarray(out["borexino_mu_equiv_muB"]), -np.inf)
@@ -127,8 +135,7 @@ def test_profile_matches_brute_force(prepared):
 
 def test_python_jobs_record_their_lifecycle(tmp_path):
     """Jobs started from Python end as done (not 'running' forever), in folders named by job."""
-    out = djax.sample(REDUCED, overrides={"run.output_dir": str(tmp_path / "{name}-{job}")}, progress=False,
-                      quiet=True)
+    out = djax.sample(REDUCED, overrides={"run.output_dir": str(tmp_path / "{name}-{job}")}, progress=False, quiet=True)
     assert out.folder == tmp_path / "reduced-sample"
     meta = read_metadata(out.folder)
     assert meta["status"] == "done" and meta["job"] == "sample" and meta["fingerprint"]["seed"] == 3
@@ -136,8 +143,11 @@ def test_python_jobs_record_their_lifecycle(tmp_path):
     res = djax.scan(REDUCED, overrides={"run.output_dir": str(tmp_path / "{name}-{job}")}, quiet=True)
     assert res.complete and read_metadata(tmp_path / "reduced-scan")["status"] == "done"
     # the optimize job of the same run file gets its own folder: no collision with the sample run
-    opt = djax.optimize(REDUCED, overrides={"run.output_dir": str(tmp_path / "{name}-{job}"),
-                                            "optimize.profile.enabled": False}, quiet=True)
+    opt = djax.optimize(
+        REDUCED,
+        overrides={"run.output_dir": str(tmp_path / "{name}-{job}"), "optimize.profile.enabled": False},
+        quiet=True,
+    )
     assert opt.folder == tmp_path / "reduced-optimize" and opt.best_fit["neg_log_likelihood"] < 1e-3
     with pytest.raises(FolderError, match="already holds results"):
         djax.scan(REDUCED, overrides={"run.output_dir": str(tmp_path / "{name}-{job}")}, quiet=True)
@@ -190,10 +200,17 @@ def test_scan_allowed_criterion_uses_the_run_files_cl(prepared):
     """The 'allowed' output of a scan point follows scan.cl (it was once fixed at 90%)."""
     from djax.io import load_registry
 
-    eps90 = float(np.interp(np.log(0.02), np.log(load_registry().curve("na64_2023").m),
-                            np.log(load_registry().curve("na64_2023").eps)))
-    point = {"y_e": jnp.asarray(1e-6), "yp_mu": jnp.asarray(1e-6), "m_Aprime": jnp.asarray(0.02),
-             "epsilon": jnp.asarray(0.8 * np.exp(eps90))}  # NA64: ln L = ln(0.1) * 0.64 = -1.47
+    eps90 = float(
+        np.interp(
+            np.log(0.02), np.log(load_registry().curve("na64_2023").m), np.log(load_registry().curve("na64_2023").eps)
+        )
+    )
+    point = {
+        "y_e": jnp.asarray(1e-6),
+        "yp_mu": jnp.asarray(1e-6),
+        "m_Aprime": jnp.asarray(0.02),
+        "epsilon": jnp.asarray(0.8 * np.exp(eps90)),
+    }  # NA64: ln L = ln(0.1) * 0.64 = -1.47
     spec, priors = prepared.spec, prepared.priors
     assert bool(build_point_fn(spec, priors, cl=0.9)(point)["allowed"])
     assert not bool(build_point_fn(spec, priors, cl=0.5)(point)["allowed"])  # threshold ln(0.5) = -0.69

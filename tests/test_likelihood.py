@@ -1,4 +1,5 @@
 """The joint likelihood: presets, per-term behaviour on physics observables, the NumPyro model."""
+
 import math
 
 import jax
@@ -7,11 +8,9 @@ import numpy as np
 import pytest
 
 import djax
-from djax import Params
-from djax import numpyro_model
-from djax.likelihood import cl_thresholds
-from djax.model import DEFAULT_PRIORS, SchemaError, resolve_priors
-from djax.likelihood import PRESETS, is_direct, preset_ids
+from djax import Params, numpyro_model
+from djax.likelihood import PRESETS, cl_thresholds, is_direct, preset_ids
+from djax.model import DEFAULT_PRIORS, resolve_priors
 
 
 def test_presets_resolve_and_differ():
@@ -47,8 +46,10 @@ def test_meg_term_at_its_limit_and_monotone():
     assert math.isclose(br, 1.5e-13, rel_tol=1e-9)
     t = djax.likelihood_terms(p90, "paper")
     assert math.isclose(float(t["meg2_mueg"]), math.log(0.1), rel_tol=1e-9)
-    vals = [float(djax.likelihood_terms(p.replace(y=p.y * k, yp=p.yp * k), "paper")["meg2_mueg"])
-            for k in (0.0, 0.5, 1.0, 2.0, 4.0)]
+    vals = [
+        float(djax.likelihood_terms(p.replace(y=p.y * k, yp=p.yp * k), "paper")["meg2_mueg"])
+        for k in (0.0, 0.5, 1.0, 2.0, 4.0)
+    ]
     assert vals[0] == 0.0 and all(a > b for a, b in zip(vals, vals[1:]))
 
 
@@ -63,8 +64,11 @@ def test_kinetic_mixing_terms_at_curve():
 
 
 def test_gradients_finite_at_and_around_zero_signal():
-    for y, yp in (([0.0, 0.0, 0.0], [0.0, 0.0, 0.0]), ([1e-9, 0.0, 0.0], [0.0, 1e-9, 0.0]),
-                  ([4e-4, 8e-4, 0.0], [8e-4, -4e-4, 0.0])):
+    for y, yp in (
+        ([0.0, 0.0, 0.0], [0.0, 0.0, 0.0]),
+        ([1e-9, 0.0, 0.0], [0.0, 1e-9, 0.0]),
+        ([4e-4, 8e-4, 0.0], [8e-4, -4e-4, 0.0]),
+    ):
         p = Params.default().replace(y=jnp.asarray(y), yp=jnp.asarray(yp))
         for preset in ("paper", "full"):
             g = jax.grad(lambda q: djax.log_likelihood(q, preset))(p)
@@ -91,7 +95,7 @@ def test_cl_thresholds_and_direct_flags():
 
 def test_user_registry_override(tmp_path):
     f = tmp_path / "mine.toml"
-    f.write_text('schema = 1\n[limit.meg2_mueg]\nvalue = 3.0e-13\n')
+    f.write_text("schema = 1\n[limit.meg2_mueg]\nvalue = 3.0e-13\n")
     p = Params.default()
     a = float(djax.likelihood_terms(p, "paper")["meg2_mueg"])
     b = float(djax.likelihood_terms(p, "paper", registry=str(f))["meg2_mueg"])
@@ -104,14 +108,27 @@ def test_unknown_include_id_is_a_clear_error():
 
 
 def test_numpyro_model_density_matches_likelihood():
-    from numpyro.infer.util import log_density
     from numpyro.handlers import substitute
+    from numpyro.infer.util import log_density
 
     model = numpyro_model("paper")
     priors = resolve_priors()
     p = Params.default()
-    vals = {"M_F": 1000.0, "m_S1": 400.0, "m_S2": 700.0, "theta": math.pi / 4, "y_e": 4e-4, "y_mu": 8e-4,
-            "y_tau": 0.0, "yp_e": 8e-4, "yp_mu": -4e-4, "yp_tau": 0.0, "g_D": 0.3, "m_Aprime": 0.05, "epsilon": 1e-5}
+    vals = {
+        "M_F": 1000.0,
+        "m_S1": 400.0,
+        "m_S2": 700.0,
+        "theta": math.pi / 4,
+        "y_e": 4e-4,
+        "y_mu": 8e-4,
+        "y_tau": 0.0,
+        "yp_e": 8e-4,
+        "yp_mu": -4e-4,
+        "yp_tau": 0.0,
+        "g_D": 0.3,
+        "m_Aprime": 0.05,
+        "epsilon": 1e-5,
+    }
     latent = {}
     logprior = 0.0
     for pr in priors:

@@ -1,4 +1,5 @@
 """Limit data files, curve cleaning, the limit registry and compile_terms (djax.io)."""
+
 import hashlib
 import math
 import shutil
@@ -10,10 +11,19 @@ import numpy as np
 import pytest
 
 from djax.io import (
-    OBSERVABLES, LimitEntry, LimitFileError, Reference, clean_curve, compile_terms, data_dir, load_curve,
-    load_registry, read_curve_csv, read_scalar_limits_csv,
+    OBSERVABLES,
+    LimitEntry,
+    LimitFileError,
+    RawCurve,
+    Reference,
+    clean_curve,
+    compile_terms,
+    data_dir,
+    load_curve,
+    load_registry,
+    read_curve_csv,
+    read_scalar_limits_csv,
 )
-from djax.io import RawCurve
 from djax.likelihood import _curves as C
 
 pytestmark = pytest.mark.strict_dtypes
@@ -21,9 +31,15 @@ pytestmark = pytest.mark.strict_dtypes
 INVALID = Path(__file__).parent / "data" / "invalid_limits"
 CURVES = sorted(p.name for p in data_dir().glob("*eps*.csv"))
 CLEAN_FILES = [
-    "babar2017_invisible_eps_90cl.csv", "lep_fox2011_invisible_eps.csv", "na64_2016_invisible_eps_90cl.csv",
-    "na64_2018_invisible_eps_90cl.csv", "na64_2019_invisible_eps_90cl.csv", "na64mu_2022_invisible_eps_90cl.csv",
-    "proj_na64mu_1e14mot_eps_90cl.csv", "proj_na64mu_2e13mot_eps_90cl.csv", "proj_na64mu_3e11mot_eps_90cl.csv",
+    "babar2017_invisible_eps_90cl.csv",
+    "lep_fox2011_invisible_eps.csv",
+    "na64_2016_invisible_eps_90cl.csv",
+    "na64_2018_invisible_eps_90cl.csv",
+    "na64_2019_invisible_eps_90cl.csv",
+    "na64mu_2022_invisible_eps_90cl.csv",
+    "proj_na64mu_1e14mot_eps_90cl.csv",
+    "proj_na64mu_2e13mot_eps_90cl.csv",
+    "proj_na64mu_3e11mot_eps_90cl.csv",
 ]
 
 
@@ -117,7 +133,9 @@ def test_rules_on_synthetic_curves():
     c = clean_curve(_raw([(1e-3, 1e-4), (1e-2, 2e-4), (1e-1, 4e-4), (1.0, 1e-3), (1.1e-3, 1e-4)]), allow=("fold",))
     assert [r[0] for r in c.removed["closing"]] == [5]
     # fold: a back-stroke below the first pass wins, the first-pass point above it goes
-    c = clean_curve(_raw([(1.0, 1e-3), (1.02, 3e-3), (1.04, 4e-3), (1.01, 1.2e-3), (1.05, 2e-3), (1.1, 5e-3)]), allow=("fold",))
+    c = clean_curve(
+        _raw([(1.0, 1e-3), (1.02, 3e-3), (1.04, 4e-3), (1.01, 1.2e-3), (1.05, 2e-3), (1.1, 5e-3)]), allow=("fold",)
+    )
     assert [r[0] for r in c.removed["fold"]] == [2, 3]
     # wall: a vertical stroke at the end of the range
     c = clean_curve(_raw([(1.0, 1e-3), (2.0, 1.1e-3), (3.0, 1.2e-3), (3.001, 1e-2)]), allow=("fold",))
@@ -219,13 +237,23 @@ def test_invalid_scalar_csv(fname):
 def test_packaged_registry_contents(reg):
     e = reg["meg2_mueg"]
     assert (e.observable, e.form, e.value, e.cl, e.power, e.status) == (
-        "br_mu_e_gamma", "poisson_zero_count", 1.5e-13, 0.9, 1.0, "verified")
+        "br_mu_e_gamma",
+        "poisson_zero_count",
+        1.5e-13,
+        0.9,
+        1.0,
+        "verified",
+    )
     assert reg["meg_mueg"].value == 4.2e-13
     assert reg["xenonnt_mueff"].value == 6.3e-12 and reg["xenonnt_mueff"].status == "memory"
     assert reg["borexino_mueff"].value == 2.8e-11 and reg["borexino_mueff"].power == 2.0
     rg = reg["rgb_omegacen"]
-    assert (rg.observable, rg.value, rg.cl, rg.reference.arxiv) == ("red_giant_mu_equiv_muB", 1.2e-12, 0.95,
-                                                                    "2007.03694")
+    assert (rg.observable, rg.value, rg.cl, rg.reference.arxiv) == (
+        "red_giant_mu_equiv_muB",
+        1.2e-12,
+        0.95,
+        "2007.03694",
+    )
     assert reg["damu_2025"].form == "gaussian" and abs(reg["damu_2025"].value - 38.5e-11) < 1e-15
     assert reg["dae_cs"].value < 0 < reg["dae_rb"].value
     assert reg["jila2023_de"].value == 4.1e-30 and reg["acme2018_de"].value == 1.1e-29
@@ -245,6 +273,7 @@ def test_packaged_registry_contents(reg):
 def test_csv_backed_entries_keep_status(reg):
     rows = read_scalar_limits_csv()
     import tomllib
+
     packaged = tomllib.loads((data_dir() / "registry.toml").read_text())["limit"]
     n = 0
     for eid, tbl in packaged.items():
@@ -262,7 +291,8 @@ def test_user_toml_override_add_remove(tmp_path, reg):
     (tmp_path / "mine.toml").write_text(
         'remove = ["meg_mueg"]\n\n[limit.meg2_mueg]\nvalue = 1.2e-13\nnotes = "hypothetical update"\n\n'
         '[limit.my_curve]\nobservable = "epsilon"\nform = "curve"\nshape = "half_gaussian"\ncl = 0.95\n'
-        'file = "my_curve.csv"\nexperiment = "mine"\nstatus = "memory"\nkind = "projection"\ntags = ["default"]\n')
+        'file = "my_curve.csv"\nexperiment = "mine"\nstatus = "memory"\nkind = "projection"\ntags = ["default"]\n'
+    )
     r2 = load_registry(extra_toml=tmp_path / "mine.toml")
     assert r2["meg2_mueg"].value == 1.2e-13 and r2["meg2_mueg"].status == "verified"
     assert reg["meg2_mueg"].value == 1.5e-13  # the packaged registry is untouched
@@ -279,8 +309,16 @@ def test_python_overrides(reg):
     r2 = reg.with_overrides({"meg2_mueg": {"value": 1.0e-13}}, remove=["meg_mueg"])
     assert r2["meg2_mueg"].value == 1.0e-13 and r2["meg2_mueg"].reference == reg["meg2_mueg"].reference
     assert "meg_mueg" not in r2 and "meg_mueg" in reg
-    new = LimitEntry(id="future_mueg", observable="br_mu_e_gamma", form="half_gaussian", value=6e-14, cl=0.9,
-                     reference=Reference("MEG II final"), status="projection", kind="projection")
+    new = LimitEntry(
+        id="future_mueg",
+        observable="br_mu_e_gamma",
+        form="half_gaussian",
+        value=6e-14,
+        cl=0.9,
+        reference=Reference("MEG II final"),
+        status="projection",
+        kind="projection",
+    )
     r3 = reg.with_overrides(add=[new])
     assert r3["future_mueg"] is new
     r4 = reg.with_overrides({"dae_rb": {"form": "half_gaussian", "value": 5e-13, "cl": 0.9}})
@@ -288,8 +326,18 @@ def test_python_overrides(reg):
     with pytest.raises(LimitFileError, match="observable: unknown observable 'br_mu_e_gama'"):
         reg.with_overrides({"meg2_mueg": {"observable": "br_mu_e_gama"}})
     with pytest.raises(LimitFileError, match="form: missing required key"):
-        reg.with_overrides({"brand_new": {"observable": "br_mu_3e", "value": 1e-12, "cl": 0.9,
-                                          "experiment": "x", "status": "memory", "kind": "data"}})
+        reg.with_overrides(
+            {
+                "brand_new": {
+                    "observable": "br_mu_3e",
+                    "value": 1e-12,
+                    "cl": 0.9,
+                    "experiment": "x",
+                    "status": "memory",
+                    "kind": "data",
+                }
+            }
+        )
     with pytest.raises(LimitFileError, match=": cl: .*percentage"):
         reg.with_overrides({"meg2_mueg": {"cl": 90}})
     with pytest.raises(KeyError, match="did you mean"):
@@ -305,7 +353,12 @@ def test_compile_terms_default_jit_vmap_grad(reg):
     assert f(obs, 0.0, 0.1) == pytest.approx(-0.5 * (38.5 / 63.7) ** 2, rel=1e-3, abs=0)  # only Delta a_mu pulls
     # NA64 2023 at its own limit, BaBar above its range: ln L = ln 0.1 from NA64 (BaBar weaker here)
     m = 0.02
-    e90 = C.eps90(m, C.make_table(*(lambda c: (c.m, c.eps))(load_curve(data_dir() / "na64_2023_invisible_eps_90cl.csv", allow=("fold",)))))
+    e90 = C.eps90(
+        m,
+        C.make_table(
+            *(lambda c: (c.m, c.eps))(load_curve(data_dir() / "na64_2023_invisible_eps_90cl.csv", allow=("fold",)))
+        ),
+    )
     ll = C.terms_loglike(obs, spec, eps=e90, m_aprime=m)
     np.testing.assert_allclose(ll[-2], math.log(0.1), rtol=1e-10)
     assert -0.01 < ll[-1] <= 0.0
@@ -318,8 +371,9 @@ def test_compile_terms_default_jit_vmap_grad(reg):
     assert all(np.all(np.isfinite(np.asarray(g))) for g in jax.tree_util.tree_leaves(grads))
 
 
-@pytest.mark.parametrize("name, line", [("na64_2023_invisible_eps_90cl.csv", 89),
-                                        ("babar2017_invisible_eps_90cl_na64input.csv", 125)])
+@pytest.mark.parametrize(
+    "name, line", [("na64_2023_invisible_eps_90cl.csv", 89), ("babar2017_invisible_eps_90cl_na64input.csv", 125)]
+)
 def test_dropping_data_rows_needs_consent(name, line):
     """Rows above another strand (out of mass order) may be data: refused unless the entry allows the rule."""
     with pytest.raises(LimitFileError) as info:

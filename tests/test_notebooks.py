@@ -6,6 +6,7 @@ second test checks that every ``.ipynb`` holds the same cells as its ``.py`` sou
 a third executes one ``.ipynb`` through a Jupyter kernel (nbclient) with a temporary kernelspec pointing at
 this interpreter (nothing is installed globally).
 """
+
 from __future__ import annotations
 
 import json
@@ -22,8 +23,12 @@ NB_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 #: notebook -> strings its small run must print
 EXPECTED = {
     "01_quickstart": ["br_mu_e_gamma", "all gradients finite: True", "points/s", "ValueError: Params.m_S1"],
-    "02_reference_study": ["HIERARCHY TABLE", "log10(lim/max)", "TAU / NEUTRINO-MASS TABLE",
-                           "SUM m_nu AT THE PROFILE MAXIMA"],
+    "02_reference_study": [
+        "HIERARCHY TABLE",
+        "log10(lim/max)",
+        "TAU / NEUTRINO-MASS TABLE",
+        "SUM m_nu AT THE PROFILE MAXIMA",
+    ],
     "03_posterior_sampling": ["DIAGNOSTICS TABLE", "r_hat", "divergent transitions:", "corner.png"],
     "04_scans": ["ALLOWED FRACTION:", "map m_Aprime__epsilon", "RESUMED:", "identical: True"],
     "05_custom_limits": ["LOG-LIKELIHOOD TABLE", "my_mueg_5e14", "PROFILE POINT TABLE", "future"],
@@ -49,8 +54,9 @@ def test_every_notebook_is_listed():
 def test_notebook_source_runs(name, tmp_path, record_property):
     src = NB_DIR / f"{name}.py"
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, str(src)], cwd=tmp_path, env=_env(), capture_output=True, text=True,
-                          timeout=900)
+    proc = subprocess.run(
+        [sys.executable, str(src)], cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=900
+    )
     dt = time.perf_counter() - t0
     record_property("runtime_s", round(dt, 1))
     print(f"{name}: {dt:.1f} s")
@@ -85,17 +91,24 @@ def test_ipynb_executes_with_nbclient(tmp_path, monkeypatch):
     pytest.importorskip("ipykernel")
     kdir = tmp_path / "jupyter" / "kernels" / "djax-test"
     kdir.mkdir(parents=True)
-    (kdir / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "djax test", "language": "python",
-        "env": {"DJAX_NOTEBOOK_SMALL": "1", "MPLBACKEND": "Agg"}}))
+    (kdir / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "djax test",
+                "language": "python",
+                "env": {"DJAX_NOTEBOOK_SMALL": "1", "MPLBACKEND": "Agg"},
+            }
+        )
+    )
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
     monkeypatch.setenv("DJAX_NOTEBOOK_SMALL", "1")
     work = tmp_path / "work"
     work.mkdir()
     nb = nbformat.read(NB_DIR / "01_quickstart.ipynb", as_version=4)
-    client = nbclient.NotebookClient(nb, kernel_name="djax-test", timeout=600,
-                                     resources={"metadata": {"path": str(work)}})
+    client = nbclient.NotebookClient(
+        nb, kernel_name="djax-test", timeout=600, resources={"metadata": {"path": str(work)}}
+    )
     client.execute()
     text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert "all gradients finite: True" in text

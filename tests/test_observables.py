@@ -1,17 +1,18 @@
 """Model observables: independent mpmath reference, physics identities, safety over the prior box."""
+
 import math
 
 import jax
 import jax.numpy as jnp
-import mpmath as mp
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 import djax
-from djax import Params, constants as C
-from djax.observables import dipole_coefficients, dark_transition_moment, neutrino_mass_matrix
+from djax import Params
+from djax import constants as C
+from djax.observables import dark_transition_moment, neutrino_mass_matrix
 from tests.reference.model_reference import reference
 
 SQ4PI = math.sqrt(4 * math.pi)
@@ -29,7 +30,9 @@ def _rel(a, b):
 POINTS = [
     dict(M_F=1000.0, m_S1=400.0, m_S2=700.0, theta=math.pi / 4, y=[4e-4, 8e-4, 0.0], yp=[8e-4, -4e-4, 0.0], g_D=0.3),
     dict(M_F=150.0, m_S1=5000.0, m_S2=20.0, theta=0.3, y=[0.5, -1.2, 2.0], yp=[1.0, 0.1, -0.7], g_D=1.1),
-    dict(M_F=8000.0, m_S1=15.0, m_S2=9000.0, theta=1.2, y=[1e-3 + 2e-3j, 0.4, 0.02j], yp=[0.3, 0.5 - 0.1j, 1.5], g_D=3.0),
+    dict(
+        M_F=8000.0, m_S1=15.0, m_S2=9000.0, theta=1.2, y=[1e-3 + 2e-3j, 0.4, 0.02j], yp=[0.3, 0.5 - 0.1j, 1.5], g_D=3.0
+    ),
 ]
 
 
@@ -107,7 +110,14 @@ def test_B_zero_limit_formula():
     p = _p(M_F=700.0, m_S1=300.0, m_S2=2500.0, theta=0.4, y=[0.3, -0.8, 0.1], yp=[0.0, 0.0, 0.0])
     obs = djax.observables(p, solar=False)
     c, s = math.cos(0.4), math.sin(0.4)
-    S = 0.3 * -0.8 * (c**2 * float(loops.L_F(700.0**2 / 300.0**2)) / 300.0**2 + s**2 * float(loops.L_F(700.0**2 / 2500.0**2)) / 2500.0**2)
+    S = (
+        0.3
+        * -0.8
+        * (
+            c**2 * float(loops.L_F(700.0**2 / 300.0**2)) / 300.0**2
+            + s**2 * float(loops.L_F(700.0**2 / 2500.0**2)) / 2500.0**2
+        )
+    )
     formula = 3 * C.ALPHA_EM / (64 * math.pi * C.G_F**2) * S**2
     gamma_tree = C.G_F**2 * C.M_MU**5 / (192 * math.pi**3)
     ps = (1 - C.M_E**2 / C.M_MU**2) ** 3  # phase space; the formula is for m_e -> 0
@@ -169,8 +179,19 @@ def _from_flat(x):
     )
 
 
-_SCALARS = ("br_mu_e_gamma", "br_tau_e_gamma", "br_tau_mu_gamma", "br_mu_3e", "delta_a_e", "delta_a_mu", "d_e_ecm",
-            "lambda_dark_max_muB", "lambda_em_max_muB", "m_nu_sum_eV", "fermion_to_scalar_ratio")
+_SCALARS = (
+    "br_mu_e_gamma",
+    "br_tau_e_gamma",
+    "br_tau_mu_gamma",
+    "br_mu_3e",
+    "delta_a_e",
+    "delta_a_mu",
+    "d_e_ecm",
+    "lambda_dark_max_muB",
+    "lambda_em_max_muB",
+    "m_nu_sum_eV",
+    "fermion_to_scalar_ratio",
+)
 
 
 def _scalar_vector(x, solar=False):
@@ -186,9 +207,15 @@ coupling = st.floats(-SQ4PI, SQ4PI)
 
 
 @given(
-    M_F=log_unif(100, 1e4), m1=log_unif(10, 1e4), m2=log_unif(10, 1e4), theta=st.floats(0, math.pi / 2),
-    y=st.tuples(coupling, coupling, coupling), yp=st.tuples(coupling, coupling, coupling),
-    g_D=st.floats(0, SQ4PI), mA=log_unif(1e-3, 8), eps=log_unif(1e-7, 1e-2),
+    M_F=log_unif(100, 1e4),
+    m1=log_unif(10, 1e4),
+    m2=log_unif(10, 1e4),
+    theta=st.floats(0, math.pi / 2),
+    y=st.tuples(coupling, coupling, coupling),
+    yp=st.tuples(coupling, coupling, coupling),
+    g_D=st.floats(0, SQ4PI),
+    mA=log_unif(1e-3, 8),
+    eps=log_unif(1e-7, 1e-2),
 )
 def test_no_nan_over_prior_box(M_F, m1, m2, theta, y, yp, g_D, mA, eps):
     x = jnp.array([M_F, m1, m2, theta, *y, *yp, g_D, mA, eps])

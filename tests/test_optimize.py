@@ -1,4 +1,5 @@
 """Multi-start fits and constrained maximisation against analytic answers and a brute-force scan."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -14,13 +15,13 @@ def test_best_fit_shifted_rosenbrock():
         y = x - 0.5
         return (1 - y[0]) ** 2 + 100 * (y[1] - y[0] ** 2) ** 2
 
-    r = best_fit(f, lambda k: jax.random.uniform(k, (2,), minval=-3, maxval=3),
-                 n_starts=6, steps=400, seed=0)
+    r = best_fit(f, lambda k: jax.random.uniform(k, (2,), minval=-3, maxval=3), n_starts=6, steps=400, seed=0)
     np.testing.assert_allclose(r.x, [1.5, 1.5], atol=1e-6)
     assert r.value < 1e-10
     assert r.n_within >= 2 and r.values.shape == (6,)
-    r2 = best_fit(f, lambda k: jax.random.uniform(k, (2,), minval=-3, maxval=3),
-                  n_starts=4, steps=300, seed=1, optimizer="lbfgs")
+    r2 = best_fit(
+        f, lambda k: jax.random.uniform(k, (2,), minval=-3, maxval=3), n_starts=4, steps=300, seed=1, optimizer="lbfgs"
+    )
     np.testing.assert_allclose(r2.x, [1.5, 1.5], atol=1e-6)
 
 
@@ -86,8 +87,7 @@ def test_linear_objective_polytope():
 
 
 def test_infeasible_is_reported():
-    r = maximize_subject_to(lambda x: -x[0] ** 2, lambda x: jnp.array([x[0] - 1, 2 - x[0]]),
-                            X0, outer_iters=6)
+    r = maximize_subject_to(lambda x: -(x[0] ** 2), lambda x: jnp.array([x[0] - 1, 2 - x[0]]), X0, outer_iters=6)
     assert not r.feasible and r.max_violation > 0.4
 
 
@@ -120,14 +120,14 @@ def test_profile_matches_analytic_and_brute_force():
 def test_profile_per_point_starts():
     grid = jnp.array([0.5, 1.5])
     x0 = jnp.stack([X0, -X0])
-    p = profile(ell_obj, ell_con, grid, x0, per_point_starts=True, method="penalty",
-                outer_iters=8, tol=1e-5)
+    p = profile(ell_obj, ell_con, grid, x0, per_point_starts=True, method="penalty", outer_iters=8, tol=1e-5)
     np.testing.assert_allclose(p.value, np.sqrt(1 + np.asarray(grid) ** 2 / 2), rtol=1e-4)
 
 
 @pytest.mark.parametrize("inner", ["adam"])
 def test_inner_adam(inner):
-    r = maximize_subject_to(disc_obj, disc_con, X0, inner=inner, inner_steps=1500,
-                            learning_rate=0.01, outer_iters=10, tol=1e-6)
+    r = maximize_subject_to(
+        disc_obj, disc_con, X0, inner=inner, inner_steps=1500, learning_rate=0.01, outer_iters=10, tol=1e-6
+    )
     assert r.feasible
     np.testing.assert_allclose(r.value, 0.5, rtol=1e-3)

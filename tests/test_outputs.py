@@ -2,6 +2,7 @@
 djax-specific), every variable has units, a long name and a LaTeX label; posterior.nc has prior,
 log_likelihood and sample_stats groups and the run file, priors, likelihood terms (values, sources, status) and
 settings as plain data in its root attributes. The runs are real (tiny) jobs, nothing is mocked."""
+
 from __future__ import annotations
 
 import json
@@ -118,7 +119,8 @@ def test_groups_and_shapes(dt):
     assert float(prior["m_Aprime"].min()) >= 0.01 and float(prior["m_Aprime"].max()) <= 0.04
     assert "M_F" not in post.data_vars and "loglike" not in prior.data_vars
     assert {"lp", "energy", "tree_depth", "n_steps", "diverging", "acceptance_rate", "step_size"} <= set(
-        dt["sample_stats"].data_vars)
+        dt["sample_stats"].data_vars
+    )
 
 
 def test_every_variable_describes_itself(dt):
@@ -164,8 +166,14 @@ def test_root_attributes_are_plain_data(dt, runfile):
     assert a["run_file_source"] == str(runfile) and a["djax_version"] == djax.__version__
     priors = json.loads(a["priors"])
     assert len(priors) == 13
-    assert priors["M_F"] == {"type": "fixed", "value": 1000.0, "description": "fixed at 1000 GeV", "units": "GeV",
-                             "long_name": priors["M_F"]["long_name"], "latent": None}
+    assert priors["M_F"] == {
+        "type": "fixed",
+        "value": 1000.0,
+        "description": "fixed at 1000 GeV",
+        "units": "GeV",
+        "long_name": priors["M_F"]["long_name"],
+        "latent": None,
+    }
     assert priors["yp_mu"]["type"] == "signed_log_uniform" and priors["yp_mu"]["scale"] == 1e-6
     assert priors["epsilon"]["description"] == "log_uniform on [1e-07, 0.01]"
     assert priors["epsilon"]["latent"] == "epsilon__u"

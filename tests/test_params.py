@@ -1,4 +1,5 @@
 """Params pytree behaviour and check_params: every failure mode names the offending field."""
+
 import math
 
 import jax

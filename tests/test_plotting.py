@@ -1,7 +1,7 @@
 """Tests of djax.plotting: figures of synthetic run folders (sample, optimize, scan) and `djax plot`."""
+
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
@@ -45,8 +45,14 @@ SQRT4PI = math.sqrt(4 * math.pi)
 def _write_common(folder: Path, job: str, priors: dict | None = None, plot_format: str = "pdf") -> None:
     """The resolved run file, written by the same writer as a job's."""
     folder.mkdir(parents=True, exist_ok=True)
-    cfg = validate_run({"schema": 1, "run": {"name": f"synthetic_{job}", "job": job},
-                        "output": {"plot_format": plot_format}, "priors": dict(priors or {})})
+    cfg = validate_run(
+        {
+            "schema": 1,
+            "run": {"name": f"synthetic_{job}", "job": job},
+            "output": {"plot_format": plot_format},
+            "priors": dict(priors or {}),
+        }
+    )
     (folder / "run.toml").write_text(resolved_toml(cfg), encoding="utf-8")
 
 
@@ -55,16 +61,17 @@ DEFAULT_PRIORS = {
     "m_S1": {"type": "log_uniform", "low": 10.0, "high": 1e4},
     "m_S2": {"type": "log_uniform", "low": 10.0, "high": 1e4},
     "theta": {"type": "uniform", "low": 0.0, "high": math.pi / 2},
-    **{y: {"type": "signed_log_uniform", "low": -SQRT4PI, "high": SQRT4PI, "scale": 1e-6}
-       for y in ("y_e", "y_mu", "y_tau", "yp_e", "yp_mu", "yp_tau")},
+    **{
+        y: {"type": "signed_log_uniform", "low": -SQRT4PI, "high": SQRT4PI, "scale": 1e-6}
+        for y in ("y_e", "y_mu", "y_tau", "yp_e", "yp_mu", "yp_tau")
+    },
     "g_D": {"type": "uniform", "low": 0.0, "high": SQRT4PI},
     "m_Aprime": {"type": "log_uniform", "low": 1e-3, "high": 8.0},
     "epsilon": {"type": "log_uniform", "low": 1e-7, "high": 1e-2},
 }
 
 
-def synthetic_posterior(n_chains=2, n_draws=200, params=("M_F", "m_S1", "m_Aprime", "epsilon", "y_e"),
-                        seed=0, n_div=3):
+def synthetic_posterior(n_chains=2, n_draws=200, params=("M_F", "m_S1", "m_Aprime", "epsilon", "y_e"), seed=0, n_div=3):
     """Pseudo-posterior dict (chain, draw) with the parameter names, derived observables and lnL terms."""
     rng = np.random.default_rng(seed)
     shape = (n_chains, n_draws)
@@ -82,15 +89,17 @@ def synthetic_posterior(n_chains=2, n_draws=200, params=("M_F", "m_S1", "m_Aprim
         draws[y] = 1e-6 * np.sinh(rng.uniform(-14.0, 14.0, size=shape))
     post = {k: draws[k] for k in params}
     lm = np.log10(draws["M_F"])
-    post.update({
-        "br_mu_e_gamma": 10 ** (-15.0 + 0.8 * rng.normal(size=shape) - 0.5 * (lm - 3)),
-        "lambda_em_max_muB": 10 ** (-14.0 + 0.7 * rng.normal(size=shape)),
-        "borexino_mu_equiv_muB": 10 ** (-14.5 + 0.7 * rng.normal(size=shape)),
-        "xenonnt_mu_equiv_muB": 10 ** (-14.3 + 0.7 * rng.normal(size=shape)),
-        "m_nu_sum_eV": 10 ** (-2.0 + 1.0 * rng.normal(size=shape)),
-        "lnL_meg2_mueg": -rng.exponential(0.1, size=shape),
-        "lnL_na64_2023": -rng.exponential(0.2, size=shape),
-    })
+    post.update(
+        {
+            "br_mu_e_gamma": 10 ** (-15.0 + 0.8 * rng.normal(size=shape) - 0.5 * (lm - 3)),
+            "lambda_em_max_muB": 10 ** (-14.0 + 0.7 * rng.normal(size=shape)),
+            "borexino_mu_equiv_muB": 10 ** (-14.5 + 0.7 * rng.normal(size=shape)),
+            "xenonnt_mu_equiv_muB": 10 ** (-14.3 + 0.7 * rng.normal(size=shape)),
+            "m_nu_sum_eV": 10 ** (-2.0 + 1.0 * rng.normal(size=shape)),
+            "lnL_meg2_mueg": -rng.exponential(0.1, size=shape),
+            "lnL_na64_2023": -rng.exponential(0.2, size=shape),
+        }
+    )
     stats = {
         "energy": rng.normal(10, 2, size=shape),
         "tree_depth": rng.integers(3, 8, size=shape),
@@ -118,8 +127,14 @@ def synthetic_profile(n=12, seed=1):
     feas_b = np.ones(n, bool)
     feas_b[-1] = False
     bx[-1] = np.nan
-    return {"parameter": "m_Aprime", "values": m, "borexino": bx, "xenonnt": xe,
-            "feasible_borexino": feas_b, "feasible_xenonnt": np.ones(n, bool)}
+    return {
+        "parameter": "m_Aprime",
+        "values": m,
+        "borexino": bx,
+        "xenonnt": xe,
+        "feasible_borexino": feas_b,
+        "feasible_xenonnt": np.ones(n, bool),
+    }
 
 
 LIMITS = {"borexino_mu_limit_muB": 2.8e-11, "xenonnt_mu_limit_muB": 6.3e-12}
@@ -129,14 +144,23 @@ def make_optimize_run(folder: Path, best_fit=True, plot_format="pdf") -> Path:
     """An optimize run folder written by the optimize job's writers (djax.io)."""
     _write_common(folder, "optimize", DEFAULT_PRIORS, plot_format)
     prof = synthetic_profile()
-    rows = [{"value": float(prof["values"][i]), "borexino": float(prof["borexino"][i]),
-             "xenonnt": float(prof["xenonnt"][i]), "feasible_borexino": bool(prof["feasible_borexino"][i]),
-             "feasible_xenonnt": bool(prof["feasible_xenonnt"][i])} for i in range(prof["values"].size)]
+    rows = [
+        {
+            "value": float(prof["values"][i]),
+            "borexino": float(prof["borexino"][i]),
+            "xenonnt": float(prof["xenonnt"][i]),
+            "feasible_borexino": bool(prof["feasible_borexino"][i]),
+            "feasible_xenonnt": bool(prof["feasible_xenonnt"][i]),
+        }
+        for i in range(prof["values"].size)
+    ]
     write_profile_csv(folder / "profile.csv", "m_Aprime", rows, comments=("synthetic",))
     write_limits(folder / "limits.json", LIMITS)
     if best_fit:
-        write_best_fit(folder / "best_fit.json", {"neg_log_likelihood": 1.2,
-                                                  "parameters": {"m_Aprime": 0.05, "epsilon": 3e-5, "M_F": 800.0}})
+        write_best_fit(
+            folder / "best_fit.json",
+            {"neg_log_likelihood": 1.2, "parameters": {"m_Aprime": 0.05, "epsilon": 3e-5, "M_F": 800.0}},
+        )
     return folder
 
 
@@ -153,9 +177,17 @@ def make_scan_run(folder: Path) -> Path:
         ll = -0.5 * ((jnp.log10(p["epsilon"]) + 4.0) / 0.5) ** 2
         return {"loglike": ll, "allowed": ll > -2.0}
 
-    run_scan(toy, {"m_Aprime": ("log_uniform", 1e-3, 10.0), "epsilon": ("log_uniform", 1e-7, 1e-2)},
-             n_points=400, method="sobol", chunk_size=200, store=ScanStore(folder),
-             projections=[("m_Aprime", "epsilon")], bins=6, progress=False)
+    run_scan(
+        toy,
+        {"m_Aprime": ("log_uniform", 1e-3, 10.0), "epsilon": ("log_uniform", 1e-7, 1e-2)},
+        n_points=400,
+        method="sobol",
+        chunk_size=200,
+        store=ScanStore(folder),
+        projections=[("m_Aprime", "epsilon")],
+        bins=6,
+        progress=False,
+    )
     return folder
 
 
@@ -209,8 +241,11 @@ def test_plot_run_optimize(tmp_path):
 def test_plot_run_default_formats_follow_run_file(tmp_path):
     d = make_optimize_run(tmp_path / "opt", plot_format="svg")
     written = plot_run(d)
-    assert sorted(p.name for p in written if p.stem == "hierarchy") == \
-        ["hierarchy.pdf", "hierarchy.png", "hierarchy.svg"]
+    assert sorted(p.name for p in written if p.stem == "hierarchy") == [
+        "hierarchy.pdf",
+        "hierarchy.png",
+        "hierarchy.svg",
+    ]
     assert [p.name for p in plot_run(d, fmt="png")] == ["hierarchy.png", "epsilon_mass_plane.png"]
 
 
@@ -271,15 +306,16 @@ def test_profile_csv_errors(tmp_path):
     p.write_text("m_Aprime_GeV,borexino_mu_equiv_max_muB\n0.1,1e-14\n")
     with pytest.raises(DjaxError, match="header"):
         read_profile_csv(p)
-    p.write_text("m_Aprime_GeV,borexino_mu_equiv_max_muB,xenonnt_mu_equiv_max_muB,feasible_borexino,"
-                 "feasible_xenonnt\n0.1,1e-14,2e-14,maybe,True\n")
+    p.write_text(
+        "m_Aprime_GeV,borexino_mu_equiv_max_muB,xenonnt_mu_equiv_max_muB,feasible_borexino,"
+        "feasible_xenonnt\n0.1,1e-14,2e-14,maybe,True\n"
+    )
     with pytest.raises(DjaxError, match="profile.csv:2: feasible"):
         read_profile_csv(p)
 
 
 def test_profile_column_names_the_profiled_parameter(tmp_path):
-    rows = [{"value": 1e-5, "borexino": 1e-20, "xenonnt": 2e-20, "feasible_borexino": True,
-             "feasible_xenonnt": True}]
+    rows = [{"value": 1e-5, "borexino": 1e-20, "xenonnt": 2e-20, "feasible_borexino": True, "feasible_xenonnt": True}]
     write_profile_csv(tmp_path / "p.csv", "epsilon", rows)
     got = read_profile_csv(tmp_path / "p.csv")
     assert got["column"] == "epsilon_1" and got["parameter"] == "epsilon" and got["values"][0] == 1e-5
@@ -313,12 +349,21 @@ def test_corner_plot_transforms_and_divergences():
     assert r"\sinh^{-1}" in labels and r"\theta" in labels and "g_D" not in labels
     assert "5 divergent" in fig._suptitle.get_text()
     # the divergent draws are drawn in red on the off-diagonal panels
-    n_red = [sum(c.get_offsets().shape[0] for c in ax.collections
-                 if np.allclose(c.get_facecolor()[0][:3], (1, 0, 0))) for ax in fig.axes]
+    n_red = [
+        sum(c.get_offsets().shape[0] for c in ax.collections if np.allclose(c.get_facecolor()[0][:3], (1, 0, 0)))
+        for ax in fig.axes
+    ]
     assert n_red.count(5) == 6 and set(n_red) == {0, 5}  # 6 lower-triangle panels of a 4x4 corner
     # log10 coordinates: the M_F column shows values near 3, not 1000
-    xs = np.concatenate([np.asarray(c.get_offsets())[:, 0] for ax in fig.axes if "M_F" in ax.get_xlabel()
-                         for c in ax.collections if len(c.get_offsets())])
+    xs = np.concatenate(
+        [
+            np.asarray(c.get_offsets())[:, 0]
+            for ax in fig.axes
+            if "M_F" in ax.get_xlabel()
+            for c in ax.collections
+            if len(c.get_offsets())
+        ]
+    )
     assert xs.size >= 400 and 1.0 < np.median(xs) < 5.0
 
 
@@ -345,8 +390,9 @@ def test_epsilon_mass_plane_curves_and_samples():
     from djax.io import load_registry
 
     reg = load_registry()
-    fig = epsilon_mass_plane({"m_Aprime": [0.01, 0.1, 1.0], "epsilon": [1e-5, 2e-5, 3e-4]},
-                             best_fit={"m_Aprime": 0.1, "epsilon": 1e-5})
+    fig = epsilon_mass_plane(
+        {"m_Aprime": [0.01, 0.1, 1.0], "epsilon": [1e-5, 2e-5, 3e-4]}, best_fit={"m_Aprime": 0.1, "epsilon": 1e-5}
+    )
     ax = fig.axes[0]
     assert ax.get_xscale() == ax.get_yscale() == "log"
     labels = ax.get_legend_handles_labels()[1]
@@ -357,8 +403,16 @@ def test_epsilon_mass_plane_curves_and_samples():
     lines = [ln for ln in ax.get_lines() if len(ln.get_xdata()) == c.m.size]
     assert any(np.allclose(ln.get_ydata(), c.eps) for ln in lines)
     # shading: one filled region per curve, reaching the top of the axes
-    assert len([p for p in ax.collections if type(p).__name__ == "FillBetweenPolyCollection"
-                or type(p).__name__ == "PolyCollection"]) >= 2
+    assert (
+        len(
+            [
+                p
+                for p in ax.collections
+                if type(p).__name__ == "FillBetweenPolyCollection" or type(p).__name__ == "PolyCollection"
+            ]
+        )
+        >= 2
+    )
     fig2 = epsilon_mass_plane(None, curves=("na64_2023",))
     assert len(fig2.axes[0].get_legend_handles_labels()[1]) == 1
 
@@ -368,8 +422,9 @@ def test_hierarchy_plot_ratio_panel():
     fig = hierarchy_plot(prof, LIMITS)
     ax, axr = fig.axes[:2]
     assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
-    hlines = [ln for ln in ax.get_lines() if np.allclose(ln.get_ydata(), ln.get_ydata()[0])
-              and ln.get_linestyle() == "--"]
+    hlines = [
+        ln for ln in ax.get_lines() if np.allclose(ln.get_ydata(), ln.get_ydata()[0]) and ln.get_linestyle() == "--"
+    ]
     assert sorted(ln.get_ydata()[0] for ln in hlines) == sorted(LIMITS.values())
     ratio_b = [ln for ln in axr.get_lines() if ln.get_label() == "Borexino"][0]
     expect = np.log10(2.8e-11 / prof["borexino"])
@@ -414,6 +469,10 @@ def test_transforms_follow_the_run_file_priors():
     logs, scales = _transforms_from_priors(DEFAULT_PRIORS)
     assert logs == {"M_F", "m_S1", "m_S2", "m_Aprime", "epsilon", "alpha_D"}
     assert scales == {y: 1e-6 for y in ("y_e", "y_mu", "y_tau", "yp_e", "yp_mu", "yp_tau")}
-    logs, _ = _transforms_from_priors({"M_F": {"type": "uniform", "low": 100.0, "high": 1e4},
-                                       "theta": {"type": "log_uniform", "low": 0.01, "high": 1.5}})
+    logs, _ = _transforms_from_priors(
+        {
+            "M_F": {"type": "uniform", "low": 100.0, "high": 1e4},
+            "theta": {"type": "log_uniform", "low": 0.01, "high": 1.5},
+        }
+    )
     assert "M_F" not in logs and "theta" in logs and "m_S1" in logs

@@ -2,6 +2,7 @@
 SIGTERM, then by SIGKILL, each time after a new checkpoint became durable, resumed with ``--resume`` and finally
 compared with an uninterrupted run (sample and scan bit for bit, optimize per grid value). A resume with any
 result-changing setting changed is refused with exit 2 and leaves every file byte-identical."""
+
 from __future__ import annotations
 
 import hashlib
@@ -128,23 +129,33 @@ def _stop_after_next_checkpoint(cmd, folder, job, sig, env) -> int:
 
 
 def _hashes(folder: Path) -> dict:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _interrupted_three_ways(job, runfile, tmp_path, env):
     out = tmp_path / f"{job}-cut"
     cmd = _djax(job, runfile, "--out", out, "--resume", env=env)
-    for sig, expected_rc, status in ((signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 130, "interrupted"),
-                                     (signal.SIGKILL, -9, "running")):
+    for sig, expected_rc, status in (
+        (signal.SIGINT, 130, "interrupted"),
+        (signal.SIGTERM, 130, "interrupted"),
+        (signal.SIGKILL, -9, "running"),
+    ):
         rc = _stop_after_next_checkpoint(cmd, out, job, sig, env)
         assert rc == expected_rc, (sig, rc)
         meta = json.loads((out / "metadata.json").read_text())
         assert meta["status"] == status  # SIGKILL leaves the status stale; the lock died with the process
     # a resume with a result-changing setting is refused and touches nothing
     before = _hashes(out)
-    for setting in ("likelihood.preset=full", "run.seed=4", "priors.epsilon.low=2e-7", f"{job}.cl=0.95"
-                    if job != "sample" else "sample.target_accept=0.9"):
+    for setting in (
+        "likelihood.preset=full",
+        "run.seed=4",
+        "priors.epsilon.low=2e-7",
+        f"{job}.cl=0.95" if job != "sample" else "sample.target_accept=0.9",
+    ):
         proc = subprocess.run([*cmd, "--set", setting], env=env, capture_output=True, text=True, timeout=600)
         assert proc.returncode == 2, proc.stderr[-2000:]
         assert "cannot resume" in proc.stderr and "Traceback" not in proc.stderr
@@ -153,10 +164,14 @@ def _interrupted_three_ways(job, runfile, tmp_path, env):
     assert proc.returncode == 0, proc.stderr[-3000:]
     meta = json.loads((out / "metadata.json").read_text())
     assert meta["status"] == "done" and [s["status"] for s in meta["sessions"]][:3] == [
-        "interrupted", "interrupted", "running"]
+        "interrupted",
+        "interrupted",
+        "running",
+    ]
     ref = tmp_path / f"{job}-ref"
-    proc = subprocess.run(_djax(job, runfile, "--out", ref, env=env), env=env, capture_output=True, text=True,
-                          timeout=900)
+    proc = subprocess.run(
+        _djax(job, runfile, "--out", ref, env=env), env=env, capture_output=True, text=True, timeout=900
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return ref, out
 
@@ -187,14 +202,20 @@ def test_optimize_resume_equals_uninterrupted(runfile, tmp_path, env):
 
 def test_second_job_cannot_write_a_locked_folder(runfile, tmp_path, env):
     out = tmp_path / "locked"
-    proc = subprocess.Popen(_djax("scan", runfile, "--out", out, env=env), env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        _djax("scan", runfile, "--out", out, env=env), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         deadline = time.time() + 300
         while not (out / "metadata.json").is_file() and time.time() < deadline:
             time.sleep(0.02)
-        second = subprocess.run(_djax("scan", runfile, "--out", out, "--resume", env=env), env=env,
-                                capture_output=True, text=True, timeout=300)
+        second = subprocess.run(
+            _djax("scan", runfile, "--out", out, "--resume", env=env),
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         if proc.poll() is None:  # the first job still holds the lock
             assert second.returncode == 2 and "another djax job is writing" in second.stderr
     finally:

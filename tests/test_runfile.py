@@ -1,4 +1,5 @@
 """Run files: invalid corpus, defaults, resolved round trip, --set parsing, run folders and metadata."""
+
 from __future__ import annotations
 
 import json
@@ -10,8 +11,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from djax.io import (RunFileError, atomic_write_json, atomic_write_text, default_run_text, load_run, parse_run,
-                     parse_set_option, resolved_toml, validate_run)
+from djax.io import (
+    RunFileError,
+    atomic_write_json,
+    atomic_write_text,
+    default_run_text,
+    load_run,
+    parse_run,
+    parse_set_option,
+    resolved_toml,
+    validate_run,
+)
 from djax.model import DEFAULT_PRIORS
 
 INVALID = sorted((Path(__file__).parent / "data" / "invalid_runs").glob("*.toml"))
@@ -20,7 +30,7 @@ INVALID = sorted((Path(__file__).parent / "data" / "invalid_runs").glob("*.toml"
 def _expected_key(path: Path) -> str:
     first = path.read_text(encoding="utf-8").splitlines()[0]
     assert first.startswith("# key: "), f"{path.name}: first line must be '# key: <dotted key>'"
-    return first[len("# key: "):].strip()
+    return first[len("# key: ") :].strip()
 
 
 @pytest.mark.parametrize("path", INVALID, ids=[p.stem for p in INVALID])
@@ -56,10 +66,34 @@ def test_default_file_equals_schema_defaults():
     tau_off = {"priors": {"y_tau": {"value": 0.0}, "yp_tau": {"value": 0.0}}}
     assert cfg == validate_run({"schema": 1, "model": {"dark_photon_decays": "invisible"}, **tau_off})
     assert cfg.run.job == "sample" and cfg.likelihood.preset == "paper"
-    assert cfg.free_parameters == ("M_F", "m_S1", "m_S2", "theta", "y_e", "y_mu", "yp_e", "yp_mu",
-                                   "g_D", "m_Aprime", "epsilon")
+    assert cfg.free_parameters == (
+        "M_F",
+        "m_S1",
+        "m_S2",
+        "theta",
+        "y_e",
+        "y_mu",
+        "yp_e",
+        "yp_mu",
+        "g_D",
+        "m_Aprime",
+        "epsilon",
+    )
     assert validate_run({"schema": 1}).free_parameters == (
-        "M_F", "m_S1", "m_S2", "theta", "y_e", "y_mu", "y_tau", "yp_e", "yp_mu", "yp_tau", "g_D", "m_Aprime", "epsilon")
+        "M_F",
+        "m_S1",
+        "m_S2",
+        "theta",
+        "y_e",
+        "y_mu",
+        "y_tau",
+        "yp_e",
+        "yp_mu",
+        "yp_tau",
+        "g_D",
+        "m_Aprime",
+        "epsilon",
+    )
     # the default box of PHYSICS.md section 1
     assert cfg.prior("M_F").low == 100.0 and cfg.prior("M_F").high == 1e4
     assert cfg.prior("M_F").type == "log_uniform" and cfg.prior("theta").type == "uniform"
@@ -71,20 +105,32 @@ def test_default_file_equals_schema_defaults():
 
 
 def test_resolved_round_trip_default_and_custom():
-    for cfg in (load_run(), validate_run({
-        "schema": 1,
-        "run": {"name": "t-1", "seed": 12345, "job": "scan"},
-        "model": {"dark_coupling": "alpha_D", "Q_F": -2.0, "dark_photon_decays": "mixed", "br_invisible": 0.5},
-        "priors": {"M_F": {"value": 750.0}, "alpha_D": {"type": "uniform", "low": 0.0, "high": 0.5},
-                   "theta": {"type": "fixed", "value": 0.3}},
-        "likelihood": {"preset": "full", "include": ["m_nu_sum"], "exclude": ["borexino"],
-                       "registry": "my limits.toml",
-                       "overrides": {"meg2.mu_e_gamma": {"limit": 1.5e-13, "form": "poisson", "v": [1, 2.5]}}},
-        "sample": {"num_chains": 2, "dense_mass": True},
-        "optimize": {"profile": {"parameter": "epsilon", "low": 1e-6, "high": 1e-3, "n_points": 7}},
-        "scan": {"n_points": 1e8, "method": "grid", "projections": [["m_S1", "m_S2"]], "store": ["loglike"]},
-        "output": {"formats": ["zarr", "netcdf"], "plot_format": "png"},
-    })):
+    for cfg in (
+        load_run(),
+        validate_run(
+            {
+                "schema": 1,
+                "run": {"name": "t-1", "seed": 12345, "job": "scan"},
+                "model": {"dark_coupling": "alpha_D", "Q_F": -2.0, "dark_photon_decays": "mixed", "br_invisible": 0.5},
+                "priors": {
+                    "M_F": {"value": 750.0},
+                    "alpha_D": {"type": "uniform", "low": 0.0, "high": 0.5},
+                    "theta": {"type": "fixed", "value": 0.3},
+                },
+                "likelihood": {
+                    "preset": "full",
+                    "include": ["m_nu_sum"],
+                    "exclude": ["borexino"],
+                    "registry": "my limits.toml",
+                    "overrides": {"meg2.mu_e_gamma": {"limit": 1.5e-13, "form": "poisson", "v": [1, 2.5]}},
+                },
+                "sample": {"num_chains": 2, "dense_mass": True},
+                "optimize": {"profile": {"parameter": "epsilon", "low": 1e-6, "high": 1e-3, "n_points": 7}},
+                "scan": {"n_points": 1e8, "method": "grid", "projections": [["m_S1", "m_S2"]], "store": ["loglike"]},
+                "output": {"formats": ["zarr", "netcdf"], "plot_format": "png"},
+            }
+        ),
+    ):
         text = resolved_toml(cfg)
         again = parse_run(text)
         assert again == cfg
@@ -93,8 +139,9 @@ def test_resolved_round_trip_default_and_custom():
 
 
 def test_custom_values_and_fixed_defaults():
-    cfg = validate_run({"schema": 1, "priors": {"M_F": {"value": 500.0}, "m_Aprime": {"value": 0.01}},
-                        "scan": {"n_points": 1e6}})
+    cfg = validate_run(
+        {"schema": 1, "priors": {"M_F": {"value": 500.0}, "m_Aprime": {"value": 0.01}}, "scan": {"n_points": 1e6}}
+    )
     assert cfg.prior("M_F").is_fixed and cfg.prior("M_F").value == 500.0
     assert "M_F" not in cfg.free_parameters and len(cfg.free_parameters) == 11
     # default projections that touch a fixed parameter are dropped, not errors; profile switched off
@@ -102,8 +149,9 @@ def test_custom_values_and_fixed_defaults():
     assert cfg.optimize.profile.enabled is False
     assert cfg.scan.n_points == 1_000_000 and isinstance(cfg.scan.n_points, int)
     with pytest.raises(RunFileError) as info:
-        validate_run({"schema": 1, "priors": {"m_Aprime": {"value": 0.01}},
-                      "optimize": {"profile": {"parameter": "m_Aprime"}}})
+        validate_run(
+            {"schema": 1, "priors": {"m_Aprime": {"value": 0.01}}, "optimize": {"profile": {"parameter": "m_Aprime"}}}
+        )
     assert info.value.key == "optimize.profile.parameter"
 
 
@@ -131,8 +179,12 @@ def test_set_options():
 
 
 def test_output_path_template(tmp_path):
-    cfg = validate_run({"schema": 1, "run": {"name": "abc", "seed": 3, "job": "scan",
-                                             "output_dir": str(tmp_path / "{job}-{name}-{seed}")}})
+    cfg = validate_run(
+        {
+            "schema": 1,
+            "run": {"name": "abc", "seed": 3, "job": "scan", "output_dir": str(tmp_path / "{job}-{name}-{seed}")},
+        }
+    )
     assert cfg.output_path == tmp_path / "scan-abc-3"
     with pytest.raises(RunFileError) as info:
         validate_run({"schema": 1, "run": {"output_dir": "runs/{nme}"}})
@@ -170,8 +222,6 @@ def test_atomic_write_failure_keeps_old_file(tmp_path):
     assert p.read_text() == "old" and os.listdir(tmp_path) == ["f.json"]
 
 
-
-
 def test_error_carries_file_and_line(tmp_path):
     p = tmp_path / "r.toml"
     p.write_text("schema = 1\n[sample]\nnum_warmup = 10\nnum_chains = -2\n")
@@ -182,8 +232,14 @@ def test_error_carries_file_and_line(tmp_path):
 
 
 def test_prior_box_beyond_physical_bounds_is_refused():
-    for key, value in (("priors.y_e.high", 100.0), ("priors.g_D.high", 100.0), ("priors.epsilon.high", 10.0),
-                       ("priors.theta.high", 4.0), ("priors.M_F.low", -1.0), ("priors.yp_mu.low", -5.0)):
+    for key, value in (
+        ("priors.y_e.high", 100.0),
+        ("priors.g_D.high", 100.0),
+        ("priors.epsilon.high", 10.0),
+        ("priors.theta.high", 4.0),
+        ("priors.M_F.low", -1.0),
+        ("priors.yp_mu.low", -5.0),
+    ):
         with pytest.raises(RunFileError) as info:
             load_run(overrides={key: value})
         assert info.value.key == key and "physical range" in info.value.what
@@ -218,8 +274,13 @@ def _prior_table(draw, name):
     if info.lo_open or name in ("M_F", "m_S1", "m_S2", "m_Aprime", "epsilon"):
         lo_b = max(lo_b, 1e-9)
         a = draw(st.floats(math.log(lo_b), math.log(hi_b) - 1e-3, allow_nan=False))
-        b = draw(st.floats(a + 1e-6, math.log(hi_b) if info.hi is None or not info.hi_open else math.log(hi_b) - 1e-9,
-                           allow_nan=False))
+        b = draw(
+            st.floats(
+                a + 1e-6,
+                math.log(hi_b) if info.hi is None or not info.hi_open else math.log(hi_b) - 1e-9,
+                allow_nan=False,
+            )
+        )
         return {"type": "log_uniform", "low": math.exp(a), "high": min(math.exp(b), hi_b * (1 - 1e-12))}
     a = draw(st.floats(lo_b, hi_b, allow_nan=False))
     b = draw(st.floats(lo_b, hi_b, allow_nan=False))
@@ -227,8 +288,12 @@ def _prior_table(draw, name):
         return {"value": a}
     lo, hi = min(a, b), max(a, b)
     if name.startswith("y"):
-        return {"type": "signed_log_uniform", "low": lo, "high": hi,
-                "scale": draw(st.floats(1e-16, 1e-2, allow_nan=False))}
+        return {
+            "type": "signed_log_uniform",
+            "low": lo,
+            "high": hi,
+            "scale": draw(st.floats(1e-16, 1e-2, allow_nan=False)),
+        }
     return {"type": "uniform", "low": lo, "high": hi}
 
 
@@ -236,12 +301,17 @@ def _prior_table(draw, name):
 def _run_data(draw):
     names = draw(st.lists(st.sampled_from(_FREE), unique=True, max_size=5))
     priors = {n: draw(_prior_table(n)) for n in names}
-    data = {"schema": 1, "priors": priors,
-            "run": {"seed": draw(st.integers(0, 2**63 - 1)), "name": draw(st.from_regex(r"[a-z][a-z0-9_]{0,8}",
-                                                                                      fullmatch=True))},
-            "sample": {"num_chains": draw(st.integers(1, 64)), "target_accept": draw(st.floats(0.01, 0.999))},
-            "scan": {"n_points": draw(st.integers(1, 10**9)), "method": draw(st.sampled_from(["random", "sobol"]))},
-            "likelihood": {"preset": draw(st.sampled_from(["paper", "full", "future"]))}}
+    data = {
+        "schema": 1,
+        "priors": priors,
+        "run": {
+            "seed": draw(st.integers(0, 2**63 - 1)),
+            "name": draw(st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True)),
+        },
+        "sample": {"num_chains": draw(st.integers(1, 64)), "target_accept": draw(st.floats(0.01, 0.999))},
+        "scan": {"n_points": draw(st.integers(1, 10**9)), "method": draw(st.sampled_from(["random", "sobol"]))},
+        "likelihood": {"preset": draw(st.sampled_from(["paper", "full", "future"]))},
+    }
     if all(p.get("value") is not None for p in priors.values()) and len(priors) == len(_FREE):
         priors.pop(next(iter(priors)))
     return data
@@ -254,8 +324,11 @@ def test_valid_run_files_round_trip(data):
     assert again == cfg and resolved_toml(again) == resolved_toml(cfg)
 
 
-@given(st.sampled_from(_FREE), st.floats(allow_nan=False, allow_infinity=False, width=64),
-       st.floats(allow_nan=False, allow_infinity=False, width=64))
+@given(
+    st.sampled_from(_FREE),
+    st.floats(allow_nan=False, allow_infinity=False, width=64),
+    st.floats(allow_nan=False, allow_infinity=False, width=64),
+)
 def test_prior_boxes_inside_the_physical_range_or_refused(name, a, b):
     info = PARAMETER_INFO[name]
     lo, hi = min(a, b), max(a, b)

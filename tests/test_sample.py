@@ -1,4 +1,5 @@
 """NUTS driver: posterior recovery on toys, bit-for-bit checkpoint/resume, ArviZ output."""
+
 import json
 import os
 
@@ -29,7 +30,11 @@ def gauss_log_density(x):
 def gauss_run():
     return run_nuts(
         log_density_model(gauss_log_density, 2),
-        num_warmup=300, num_samples=500, num_chains=4, seed=1, progress=False,
+        num_warmup=300,
+        num_samples=500,
+        num_chains=4,
+        seed=1,
+        progress=False,
     )
 
 
@@ -81,19 +86,26 @@ def hier_exact():
 
 def test_hierarchical_toy_recovered():
     r = run_nuts(
-        hier_model, {"y": jnp.asarray(Y), "sigma": jnp.asarray(SIG)},
-        num_warmup=300, num_samples=400, num_chains=2, seed=3, progress=False,
+        hier_model,
+        {"y": jnp.asarray(Y), "sigma": jnp.asarray(SIG)},
+        num_warmup=300,
+        num_samples=400,
+        num_chains=2,
+        seed=3,
+        progress=False,
         segment=100,
     )
     mean, sd = hier_exact()
     draws = np.concatenate([r.samples["mu"][..., None], r.samples["theta"]], axis=-1).reshape(-1, 4)
     np.testing.assert_allclose(draws.mean(0), mean, atol=0.25 * sd.max())
     np.testing.assert_allclose(draws.std(0), sd, rtol=0.15)
-    np.testing.assert_allclose(
-        r.deterministic["theta_minus_mu"], r.samples["theta"] - r.samples["mu"][..., None]
+    np.testing.assert_allclose(r.deterministic["theta_minus_mu"], r.samples["theta"] - r.samples["mu"][..., None])
+    dt = to_datatree(
+        r,
+        observed={"y": Y},
+        dims={"theta": ["flavour"], "theta_minus_mu": ["flavour"]},
+        coords={"flavour": ["e", "mu", "tau"]},
     )
-    dt = to_datatree(r, observed={"y": Y}, dims={"theta": ["flavour"], "theta_minus_mu": ["flavour"]},
-                     coords={"flavour": ["e", "mu", "tau"]})
     assert list(dt["posterior"]["theta"].dims) == ["chain", "draw", "flavour"]
     assert list(dt["posterior"].coords["flavour"].values) == ["e", "mu", "tau"]
     s = summarize(dt, var_names=["mu", "theta"])
@@ -163,8 +175,15 @@ def test_corrupt_checkpoint_is_refused(tmp_path):
 
 def test_sequential_and_parallel_fallback():
     with pytest.warns(UserWarning, match="sequentially"):
-        r = run_nuts(log_density_model(gauss_log_density, 2), num_warmup=100, num_samples=100,
-                     num_chains=2, seed=2, chain_method="parallel", progress=False)
+        r = run_nuts(
+            log_density_model(gauss_log_density, 2),
+            num_warmup=100,
+            num_samples=100,
+            num_chains=2,
+            seed=2,
+            chain_method="parallel",
+            progress=False,
+        )
     assert r.settings["chain_method"] == "sequential"
     assert r.samples["x"].shape == (2, 100, 2)
     assert np.all(np.isfinite(r.samples["x"]))
@@ -177,9 +196,7 @@ def test_datatree_roundtrip(gauss_run, tmp_path):
         write_datatree(dt, p)  # overwriting is atomic too
         back = read_datatree(p)
         np.testing.assert_array_equal(back["posterior"]["x"].values, gauss_run.samples["x"])
-        np.testing.assert_array_equal(
-            back["sample_stats"]["diverging"].values, gauss_run.sample_stats["diverging"]
-        )
+        np.testing.assert_array_equal(back["sample_stats"]["diverging"].values, gauss_run.sample_stats["diverging"])
         assert back.attrs["setting_seed"] == 1
         assert back.attrs["run_name"] == "toy"
         assert json.loads(back.attrs["settings_json"])["num_chains"] == 4
@@ -187,8 +204,9 @@ def test_datatree_roundtrip(gauss_run, tmp_path):
 
 
 def test_summary_warns_on_bad_run():
-    bad = run_nuts(log_density_model(gauss_log_density, 2), num_warmup=3, num_samples=15,
-                   num_chains=2, seed=0, progress=False)
+    bad = run_nuts(
+        log_density_model(gauss_log_density, 2), num_warmup=3, num_samples=15, num_chains=2, seed=0, progress=False
+    )
     s = summarize(to_datatree(bad))
     assert not s.ok
     assert any("ess_bulk" in w for w in s.warnings)
@@ -205,7 +223,6 @@ def test_requires_x64():
     jax.config.update("jax_enable_x64", False)
     try:
         with pytest.raises(RuntimeError, match="64-bit"):
-            run_nuts(log_density_model(gauss_log_density, 2), num_warmup=1, num_samples=1,
-                     progress=False)
+            run_nuts(log_density_model(gauss_log_density, 2), num_warmup=1, num_samples=1, progress=False)
     finally:
         jax.config.update("jax_enable_x64", True)

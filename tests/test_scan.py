@@ -1,10 +1,10 @@
 """Streamed, sharded, resumable scans, tested with a toy Gaussian likelihood."""
+
 from __future__ import annotations
 
 import json
 import math
 import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -73,7 +73,7 @@ def test_box_mapping():
     assert box.free == ("m", "a") and box.fixed == (("c", 2.0),) and box.names == ("m", "a", "c")
     u = np.array([[0.0, 0.0], [1.0, 1.0], [0.5, 0.25]])
     x = box.to_physical(u)
-    np.testing.assert_allclose(x[:, 0], [1e-3, 10.0, 10 ** -1.0], rtol=1e-14)
+    np.testing.assert_allclose(x[:, 0], [1e-3, 10.0, 10**-1.0], rtol=1e-14)
     np.testing.assert_allclose(x[:, 1], [-1.0, 1.0, -0.5], rtol=1e-14)
     np.testing.assert_allclose(np.asarray(box.to_physical(jnp.asarray(u))), x, rtol=1e-15)
     np.testing.assert_allclose(box.edges("m", 4), [1e-3, 1e-2, 1e-1, 1.0, 10.0], rtol=1e-13)
@@ -143,22 +143,41 @@ def test_scan_results_and_summaries(tmp_path):
     # exclusion maps: histograms in (log m, a) equal an independent histogram of the stored points
     mp = res.maps["m__a"]
     tot, _, _ = np.histogram2d(np.log10(m), a, bins=[np.log10(mp["x_edges"]), mp["y_edges"]])
-    alw, _, _ = np.histogram2d(np.log10(m)[d["outputs/allowed"]], a[d["outputs/allowed"]],
-                               bins=[np.log10(mp["x_edges"]), mp["y_edges"]])
+    alw, _, _ = np.histogram2d(
+        np.log10(m)[d["outputs/allowed"]], a[d["outputs/allowed"]], bins=[np.log10(mp["x_edges"]), mp["y_edges"]]
+    )
     np.testing.assert_array_equal(mp["total"], tot)
     np.testing.assert_array_equal(mp["allowed"], alw)
     assert mp["total"].sum() == 4000
     # loglike criterion with a threshold gives the same set here
-    res2 = run_scan(toy, PRIORS, n_points=4000, method="random", chunk_size=1000, seed=1,
-                    criterion="loglike", loglike_threshold=-2.0, **KW)
+    res2 = run_scan(
+        toy,
+        PRIORS,
+        n_points=4000,
+        method="random",
+        chunk_size=1000,
+        seed=1,
+        criterion="loglike",
+        loglike_threshold=-2.0,
+        **KW,
+    )
     assert res2.n_allowed == int((d["outputs/loglike"] >= -2.0).sum())
     figs = scan_map_plots(read_scan_summary(tmp_path)["maps"])
     assert list(figs) == ["m__a"] and figs["m__a"].axes[0].get_xscale() == "log"
 
 
 def test_store_selection_and_errors(tmp_path):
-    run_scan(toy, PRIORS, n_points=50, method="sobol", chunk_size=20, out_dir=tmp_path / "s",
-             store=["loglike"], store_points=False, **KW)
+    run_scan(
+        toy,
+        PRIORS,
+        n_points=50,
+        method="sobol",
+        chunk_size=20,
+        out_dir=tmp_path / "s",
+        store=["loglike"],
+        store_points=False,
+        **KW,
+    )
     assert set(_stored(tmp_path / "s")) == {"outputs/loglike"}
     with pytest.raises(ScanError, match="scan.store.*'nope'"):
         run_scan(toy, PRIORS, n_points=50, chunk_size=20, out_dir=tmp_path / "t", store=["nope"], **KW)
@@ -216,16 +235,34 @@ def test_interrupted_then_resumed_equals_uninterrupted(tmp_path, method):
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        run_scan(toy, PRIORS, n_points=n, method=method, chunk_size=c, seed=11, out_dir=tmp_path / "cut",
-                 on_chunk=stop_after_3, **KW)
+        run_scan(
+            toy,
+            PRIORS,
+            n_points=n,
+            method=method,
+            chunk_size=c,
+            seed=11,
+            out_dir=tmp_path / "cut",
+            on_chunk=stop_after_3,
+            **KW,
+        )
     state = json.loads((tmp_path / "cut" / SCAN_STATE_FILE).read_text())
     assert state["completed_chunks"] == 3 and state["summary"]["n_done"] == 3 * c
     assert _summary(tmp_path / "cut")["complete"] is False
     part = read_scan(tmp_path / "cut")
     assert part["outputs/loglike"].shape == (3 * c,)
     seen = []
-    res = run_scan(toy, PRIORS, n_points=n, method=method, chunk_size=c, seed=11, out_dir=tmp_path / "cut",
-                   on_chunk=lambda i, s: seen.append(i), **KW)
+    res = run_scan(
+        toy,
+        PRIORS,
+        n_points=n,
+        method=method,
+        chunk_size=c,
+        seed=11,
+        out_dir=tmp_path / "cut",
+        on_chunk=lambda i, s: seen.append(i),
+        **KW,
+    )
     assert seen == list(range(3, ref.n_chunks))  # restarted at the first incomplete chunk
     assert res.complete and res.n_allowed == ref.n_allowed and res.best_loglike == ref.best_loglike
     _assert_same_scan(tmp_path / "ref", tmp_path / "cut")
@@ -258,8 +295,9 @@ def test_memory_bounded_by_chunk(tmp_path, monkeypatch):
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        run_scan(toy, PRIORS, n_points=10**8, method="random", chunk_size=c, out_dir=tmp_path / "big",
-                 on_chunk=stop, **KW)
+        run_scan(
+            toy, PRIORS, n_points=10**8, method="random", chunk_size=c, out_dir=tmp_path / "big", on_chunk=stop, **KW
+        )
     assert sizes == [c, c]
     disk = sum(f.stat().st_size for f in (tmp_path / "big").rglob("*") if f.is_file())
     assert disk < 200_000
@@ -272,11 +310,15 @@ def test_padding_and_devices_argument(tmp_path):
     import jax
 
     # chunk of 7 points on one device; compare with an unpadded, one-shot evaluation
-    res = run_scan(toy, PRIORS, n_points=7, method="sobol", chunk_size=7, out_dir=tmp_path,
-                   devices=jax.devices()[:1], **KW)
+    res = run_scan(
+        toy, PRIORS, n_points=7, method="sobol", chunk_size=7, out_dir=tmp_path, devices=jax.devices()[:1], **KW
+    )
     d = _stored(tmp_path)
-    ll = np.asarray(jax.vmap(toy)({"m": jnp.asarray(d["params/m"]), "a": jnp.asarray(d["params/a"]),
-                                   "c": jnp.full(7, 2.0)})["loglike"])
+    ll = np.asarray(
+        jax.vmap(toy)({"m": jnp.asarray(d["params/m"]), "a": jnp.asarray(d["params/a"]), "c": jnp.full(7, 2.0)})[
+            "loglike"
+        ]
+    )
     np.testing.assert_allclose(d["outputs/loglike"], ll, rtol=1e-14)  # separate compilations: ULPs
     assert res.timings["devices"] == 1
 
@@ -319,6 +361,15 @@ def test_four_cpu_devices_equal_one_device(tmp_path):
     import jax
 
     for method in ("random", "sobol"):
-        run_scan(toy, PRIORS, n_points=1003, method=method, chunk_size=250, seed=5,
-                 out_dir=tmp_path / "one" / method, devices=jax.devices()[:1], **KW)
+        run_scan(
+            toy,
+            PRIORS,
+            n_points=1003,
+            method=method,
+            chunk_size=250,
+            seed=5,
+            out_dir=tmp_path / "one" / method,
+            devices=jax.devices()[:1],
+            **KW,
+        )
         _assert_same_scan(tmp_path / "four" / method, tmp_path / "one" / method)

@@ -1,4 +1,5 @@
 """Solar-neutrino scattering with a dark-photon-mediated transition moment (PHYSICS.md 4.3)."""
+
 from __future__ import annotations
 
 import math
@@ -23,6 +24,7 @@ TABLES = st.solar_tables()
 def approx(expected, rel=1e-12, abs=0.0):  # noqa: A002
     """pytest.approx without its default absolute tolerance of 1e-12 (moments here are ~1e-11)."""
     return pytest.approx(expected, rel=rel, abs=abs)
+
 
 U = np.asarray(TABLES["U"])
 EXPS = ("borexino", "xenonnt")
@@ -50,8 +52,7 @@ GENERIC = _antisym(jnp.array([0.7e-6 + 0.2e-6j, -0.3e-6 + 0.0j, 1.1e-6 - 0.5e-6j
 @pytest.mark.parametrize(
     "source, mean_mev, tol",
     # Bahcall, "Neutrino Astrophysics" (1989), Table 6.2 (memory): <E_nu> of the continuous sources.
-    [("pp", 0.2668, 3e-3), ("13N", 0.7063, 3e-3), ("15O", 0.9964, 3e-3), ("17F", 0.9977, 3e-3),
-     ("8B", 6.735, 1e-2)],
+    [("pp", 0.2668, 3e-3), ("13N", 0.7063, 3e-3), ("15O", 0.9964, 3e-3), ("17F", 0.9977, 3e-3), ("8B", 6.735, 1e-2)],
 )
 def test_spectra_normalised_and_mean_energy(source, mean_mev, tol):
     if source == "8B":
@@ -142,7 +143,7 @@ def test_exact_massless_limit(exp):
     m = 1e-9
     t1 = st.EXPERIMENTS[exp]["window"][0]
     dev = float(fn(lam, EPS, m, TABLES)) / mu - 1.0
-    assert -m**2 / (2 * C.M_E * t1) <= dev <= 0.0
+    assert -(m**2) / (2 * C.M_E * t1) <= dev <= 0.0
 
 
 # --- m_A' dependence vs the independent reference ---------------------------------------------------------------
@@ -236,8 +237,7 @@ def test_dsigma_dT():
     pref = math.pi * C.ALPHA_EM**2 / C.M_E**2
     assert float(so.dsigma_dT_moment(T, E, 1e-22)) == approx(pref * 1e-22 * (1 / T - 1 / E), rel=1e-14)
     S = 2 * C.M_E * T / (2 * C.M_E * T + 0.01**2)
-    assert float(so.dsigma_dT_moment(T, E, 1e-22, 0.01)) == approx(pref * 1e-22 * S**2 * (1 / T - 1 / E),
-                                                                          rel=1e-14)
+    assert float(so.dsigma_dT_moment(T, E, 1e-22, 0.01)) == approx(pref * 1e-22 * S**2 * (1 / T - 1 / E), rel=1e-14)
     assert float(so.dsigma_dT_moment(0.7e-3, E, 1e-22)) == 0.0  # above T_max = 0.665 MeV
     # pi alpha^2/m_e^2 = 2.495e-25 cm^2 (Vogel & Engel 1989): mu^2 = 1e-22, E = 1 MeV, T = 0.1 MeV gives
     # 2.495e-25 * 1e-22 * (1/0.1 - 1/1) cm^2/MeV

@@ -1,5 +1,6 @@
 """Package structure: the dependency order of docs/DESIGN.md holds (no import cycle between packages, function-
 local imports included) and nothing imports another package's private modules (notebooks and benchmarks too)."""
+
 from __future__ import annotations
 
 import ast
@@ -10,8 +11,18 @@ ROOT = Path(__file__).resolve().parents[1]
 #: The layers of docs/DESIGN.md, bottom first: a module may import its own layer's modules and layers below.
 LAYERS = [
     {"errors", "precision", "constants"},
-    {"loops"}, {"dipoles"}, {"model"}, {"observables"}, {"likelihood"}, {"inference"}, {"io"}, {"export"},
-    {"plotting"}, {"jobs"}, {"_api", "report", "bench"}, {"cli", "__init__", "__main__"},
+    {"loops"},
+    {"dipoles"},
+    {"model"},
+    {"observables"},
+    {"likelihood"},
+    {"inference"},
+    {"io"},
+    {"export"},
+    {"plotting"},
+    {"jobs"},
+    {"_api", "report", "bench"},
+    {"cli", "__init__", "__main__"},
 ]
 RANK = {name: i for i, layer in enumerate(LAYERS) for name in layer}
 
@@ -62,7 +73,7 @@ def test_no_private_imports_across_packages():
     pat = re.compile(r"(from|import)\s+djax\.[a-z_.]*\._[a-z]")
     bad = []
     for folder in ("djax", "notebooks", "benchmarks"):
-        for path in (_sources() if folder == "djax" else sorted((ROOT / folder).rglob("*.py"))):
+        for path in _sources() if folder == "djax" else sorted((ROOT / folder).rglob("*.py")):
             own = path.relative_to(ROOT).parts[:2] if folder == "djax" else ()
             for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
                 m = pat.search(line)
@@ -72,7 +83,11 @@ def test_no_private_imports_across_packages():
         pkg = path.relative_to(ROOT / "djax").parts
         for line, mod, _ in _imports(path):
             parts = mod.split(".")
-            if len(parts) >= 3 and parts[0] == "djax" and parts[2].startswith("_") and \
-                    (len(pkg) < 2 or parts[1] != pkg[0]):
+            if (
+                len(parts) >= 3
+                and parts[0] == "djax"
+                and parts[2].startswith("_")
+                and (len(pkg) < 2 or parts[1] != pkg[0])
+            ):
                 bad.append(f"{path.relative_to(ROOT)}:{line}: imports {mod}")
     assert not bad, "\n".join(bad)

@@ -1,4 +1,5 @@
 """Visible dark-photon searches wired into the registry, the TermSpec, the presets, the run file and the jobs."""
+
 import math
 import tomllib
 
@@ -67,7 +68,13 @@ def test_one_registry_holds_every_term(reg):
     assert tuple(view) == vis and view["kloe2012_phieta"].ref_states == ("ee", "mumu")
     e = reg["e137_andreas2012"]
     assert (e.observable, e.form, e.power, e.two_sided, e.search, e.channel) == (
-        "epsilon", "visible_curve", 2.0, True, "displaced", ("e_e",))
+        "epsilon",
+        "visible_curve",
+        2.0,
+        True,
+        "displaced",
+        ("e_e",),
+    )
     assert e.origin.startswith(str(data_dir() / "registry.toml") + ":")
 
 
@@ -98,7 +105,8 @@ def test_presets():
     assert preset_ids("minimal") == ("meg2_mueg", "borexino_mueff") + VISIBLE
     assert set(VISIBLE) < set(preset_ids("full")) and set(VISIBLE) < set(preset_ids("future"))
     assert preset_ids("minimal", exclude=("hps_2018",)) == ("meg2_mueg", "borexino_mueff") + tuple(
-        i for i in VISIBLE if i != "hps_2018")
+        i for i in VISIBLE if i != "hps_2018"
+    )
     assert PRESET_DECAYS == {"paper": "invisible", "minimal": "visible", "full": None, "future": None}
 
 
@@ -116,8 +124,10 @@ def test_prompt_search_excludes_at_mode_visible_only(reg):
     j = spec.ids.index("babar2014_visible")
     by_mode = {}
     for mode in DECAY_MODES:
-        cfg = _src(f'schema = 1\n[model]\ndark_photon_decays = "{mode}"\n'
-                   + ("br_invisible = 0.25\n" if mode == "mixed" else ""))
+        cfg = _src(
+            f'schema = 1\n[model]\ndark_photon_decays = "{mode}"\n'
+            + ("br_invisible = 0.25\n" if mode == "mixed" else "")
+        )
         ll = np.asarray(terms_loglike(obs, spec, eps=eps, m_aprime=m, br_inv=cfg.model.br_inv))
         by_mode[mode] = ll
     assert by_mode["visible"][j] == pytest.approx(4 * LN01, rel=1e-9) and by_mode["visible"].sum() < LN01
@@ -189,16 +199,18 @@ def test_provenance_and_overrides(reg, tmp_path):
     with pytest.raises(LimitFileError) as info:
         load_registry(f)
     assert info.value.key == "channel" and info.value.line == 4 and str(f) in str(info.value)
-    f.write_text('[limit.meg2_mueg]\ntwo_sided = true\n')
+    f.write_text("[limit.meg2_mueg]\ntwo_sided = true\n")
     with pytest.raises(LimitFileError, match="applies to visible_curve entries only") as info:
         load_registry(f)
     assert info.value.key == "two_sided"
-    f.write_text('[limit.e141_1987]\npower = 1.0\n')
+    f.write_text("[limit.e141_1987]\npower = 1.0\n")
     with pytest.raises(LimitFileError, match="power must be 2"):
         load_registry(f)
-    f.write_text('[limit.mine]\nobservable = "epsilon"\nform = "visible_curve"\ncl = 0.9\n'
-                 f'file = "{DC.darkcast_dir() / "HPS_Adrian2018scb.lmt"}"\nchannel = "e_e"\ntwo_sided = false\n'
-                 'search = "prompt"\nexperiment = "HPS copy"\nstatus = "verified"\nkind = "data"\n')
+    f.write_text(
+        '[limit.mine]\nobservable = "epsilon"\nform = "visible_curve"\ncl = 0.9\n'
+        f'file = "{DC.darkcast_dir() / "HPS_Adrian2018scb.lmt"}"\nchannel = "e_e"\ntwo_sided = false\n'
+        'search = "prompt"\nexperiment = "HPS copy"\nstatus = "verified"\nkind = "data"\n'
+    )
     r3 = load_registry(f)
     assert r3["mine"].search == "prompt" and compile_terms(r3, ["mine", "meg2_mueg"]).ids == ("meg2_mueg", "mine")
     f.write_text(f.read_text().replace("two_sided = false", 'two_sided = "no"'))
@@ -229,7 +241,7 @@ def test_run_file_modes_and_round_trip():
         '[model]\ndark_photon_decays = "invisible"\nbr_invisible = 1.0\n': ("invisible", 1.0),
         '[model]\ndark_photon_decays = "visible"\nbr_invisible = 0.0\n': ("visible", 0.0),
         '[model]\ndark_photon_decays = "mixed"\nbr_invisible = 0.3\n': ("mixed", 0.3),
-        '[model]\nbr_invisible = 0\n': ("visible", 0.0),
+        "[model]\nbr_invisible = 0\n": ("visible", 0.0),
     }
     for body, (mode, b) in cases.items():
         cfg = _src("schema = 1\n" + body)
@@ -246,16 +258,19 @@ def test_run_file_modes_and_round_trip():
     assert mixed.model.br_inv == 0.2
 
 
-@pytest.mark.parametrize("body, key, match", [
-    ('dark_photon_decays = "dark"', "model.dark_photon_decays", "expected one of 'visible', 'invisible', 'mixed'"),
-    ("dark_photon_decays = 1", "model.dark_photon_decays", "expected one of"),
-    ('dark_photon_decays = "visible"\nbr_invisible = 0.5', "model.br_invisible", "read only with"),
-    ('dark_photon_decays = "invisible"\nbr_invisible = 0.0', "model.br_invisible", "read only with"),
-    ("br_invisible = 1.0", "model.br_invisible", "br_invisible = 1 meant dark_photon_decays = 'invisible'"),
-    ("br_invisible = 0.5", "model.br_invisible", "read only with"),
-    ('dark_photon_decays = "mixed"', "model.br_invisible", "needs br_invisible"),
-    ('dark_photon_decays = "mixed"\nbr_invisible = 1.5', "model.br_invisible", "1.5"),
-])
+@pytest.mark.parametrize(
+    "body, key, match",
+    [
+        ('dark_photon_decays = "dark"', "model.dark_photon_decays", "expected one of 'visible', 'invisible', 'mixed'"),
+        ("dark_photon_decays = 1", "model.dark_photon_decays", "expected one of"),
+        ('dark_photon_decays = "visible"\nbr_invisible = 0.5', "model.br_invisible", "read only with"),
+        ('dark_photon_decays = "invisible"\nbr_invisible = 0.0', "model.br_invisible", "read only with"),
+        ("br_invisible = 1.0", "model.br_invisible", "br_invisible = 1 meant dark_photon_decays = 'invisible'"),
+        ("br_invisible = 0.5", "model.br_invisible", "read only with"),
+        ('dark_photon_decays = "mixed"', "model.br_invisible", "needs br_invisible"),
+        ('dark_photon_decays = "mixed"\nbr_invisible = 1.5', "model.br_invisible", "1.5"),
+    ],
+)
 def test_run_file_errors_name_the_key(body, key, match):
     text = "schema = 1\n[model]\n" + body + "\n"
     with pytest.raises(RunFileError, match=match) as info:
@@ -268,7 +283,7 @@ def test_run_file_errors_name_the_key(body, key, match):
 
 # =================================================================================== jobs
 def _notes(mode_lines, preset):
-    cfg = _src(f"schema = 1\n[model]\n{mode_lines}\n[likelihood]\npreset = \"{preset}\"\n")
+    cfg = _src(f'schema = 1\n[model]\n{mode_lines}\n[likelihood]\npreset = "{preset}"\n')
     return prepare(cfg, "scan")
 
 

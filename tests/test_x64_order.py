@@ -1,4 +1,5 @@
 """x64 switched on *after* importing djax (the CLI's and notebooks' order) must give float64 results."""
+
 import subprocess
 import sys
 import textwrap

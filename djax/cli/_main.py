@@ -25,6 +25,7 @@ Exit codes: 0 success; 2 a user-caused error, printed as ``djax: error: <file>[:
 Multi-host runs: ``DJAX_DISTRIBUTED=1`` makes the CLI call ``jax.distributed.initialize()`` first (coordinator
 from the usual environment); scans then shard over every device of every host and process 0 writes.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,8 +35,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 DEFAULT_INIT_PATH = "djax_run.toml"
-JOB_HELP = {"sample": "NUTS posterior sampling", "optimize": "best fit and the upper-bound profile",
-            "scan": "streamed, sharded, resumable scan of the prior box"}
+JOB_HELP = {
+    "sample": "NUTS posterior sampling",
+    "optimize": "best fit and the upper-bound profile",
+    "scan": "streamed, sharded, resumable scan of the prior box",
+}
 
 
 def _overrides(args) -> dict:
@@ -52,8 +56,14 @@ def _cmd_job(job: str, args, argv) -> int:
     from djax import jobs
 
     fn = getattr(jobs, job)
-    fn(args.runfile, overrides=_overrides(args), out=args.out, resume=True if args.resume else None,
-       overwrite=True if args.overwrite else None, argv=argv)
+    fn(
+        args.runfile,
+        overrides=_overrides(args),
+        out=args.out,
+        resume=True if args.resume else None,
+        overwrite=True if args.overwrite else None,
+        argv=argv,
+    )
     print(f"djax: {job} done")
     return 0
 
@@ -74,7 +84,7 @@ def _point_sets(args) -> tuple[dict, dict]:
     for item in args.set or ():
         k, v = parse_set_option(item)
         if k.startswith("params."):
-            point[k[len("params."):]] = v
+            point[k[len("params.") :]] = v
         else:
             run[k] = v
     return point, run
@@ -102,8 +112,11 @@ def _cmd_export(args, argv) -> int:
     from djax.report import export_report
 
     point, run = _point_sets(args)
-    print(export_report(args.runfile, out=args.out, point=args.point, sets=point, overrides=run,
-                        scale=args.scale, eft=args.eft))
+    print(
+        export_report(
+            args.runfile, out=args.out, point=args.point, sets=point, overrides=run, scale=args.scale, eft=args.eft
+        )
+    )
     return 0
 
 
@@ -139,10 +152,18 @@ def _cmd_bench(args, argv) -> int:
 
 
 def _add_runfile_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("runfile", nargs="?", default=None,
-                   help="run file (TOML); default: the embedded reference analysis (see `djax init`)")
-    p.add_argument("--set", action="append", metavar="KEY=VALUE",
-                   help="override a run-file key, e.g. --set sample.num_chains=2 (repeatable; TOML values)")
+    p.add_argument(
+        "runfile",
+        nargs="?",
+        default=None,
+        help="run file (TOML); default: the embedded reference analysis (see `djax init`)",
+    )
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override a run-file key, e.g. --set sample.num_chains=2 (repeatable; TOML values)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -150,20 +171,35 @@ def build_parser() -> argparse.ArgumentParser:
     from djax.io import JOBS, PLOT_FORMATS
     from djax.report import FORMATS, LIST_KINDS
 
-    ap = argparse.ArgumentParser(prog="djax", description="Differentiable dark-sector neutrino-TMM fitter.",
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="djax",
+        description="Differentiable dark-sector neutrino-TMM fitter.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ap.add_argument("--version", action="version", version=f"djax {__version__}")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser("run", help="observables and likelihood terms of one point (default: the benchmark point)")
-    p.add_argument("runfile", nargs="?", default=None,
-                   help="run file (TOML) giving the likelihood preset and model options; default: the embedded one")
-    p.add_argument("--point", metavar="FILE", default=None,
-                   help="point file (TOML: M_F, m_S1, m_S2, theta, y_e..yp_tau or y/yp = [..], g_D, m_Aprime, "
-                        "epsilon); keys not given keep their benchmark value")
-    p.add_argument("--set", action="append", metavar="KEY=VALUE",
-                   help="params.<key>=<value> sets a point parameter (e.g. --set params.M_F=2000); other keys "
-                        "override the run file (e.g. --set likelihood.preset=full); repeatable")
+    p.add_argument(
+        "runfile",
+        nargs="?",
+        default=None,
+        help="run file (TOML) giving the likelihood preset and model options; default: the embedded one",
+    )
+    p.add_argument(
+        "--point",
+        metavar="FILE",
+        default=None,
+        help="point file (TOML: M_F, m_S1, m_S2, theta, y_e..yp_tau or y/yp = [..], g_D, m_Aprime, "
+        "epsilon); keys not given keep their benchmark value",
+    )
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="params.<key>=<value> sets a point parameter (e.g. --set params.M_F=2000); other keys "
+        "override the run file (e.g. --set likelihood.preset=full); repeatable",
+    )
     p.add_argument("--format", choices=FORMATS, default="table", help="output format (default table)")
     p.add_argument("--cl", type=float, default=0.9, help="confidence level of the 'excluded' flags (default 0.9)")
     p.set_defaults(func=_cmd_run)
@@ -172,10 +208,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("kind", nargs="?", choices=LIST_KINDS, default="terms", help="what to list (default terms)")
     p.add_argument("--preset", default=None, help="only this likelihood preset's terms / observables")
     p.add_argument("--format", choices=FORMATS, default="table", help="output format (default table)")
-    p.add_argument("--bibtex", action="store_true", help="print BibTeX entries of the preset's inputs "
-                                                          "(default preset paper)")
-    p.add_argument("--registry", metavar="TOML", default=None,
-                   help="a limit-registry TOML that extends the packaged registry")
+    p.add_argument(
+        "--bibtex", action="store_true", help="print BibTeX entries of the preset's inputs (default preset paper)"
+    )
+    p.add_argument(
+        "--registry", metavar="TOML", default=None, help="a limit-registry TOML that extends the packaged registry"
+    )
     p.set_defaults(func=_cmd_list)
 
     p = sub.add_parser("export", help="export a point's dipole coefficients (WCxf for wilson/flavio)")
@@ -184,10 +222,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--point", metavar="FILE", default=None, help="point file (TOML), as for djax run")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="params.<key>=<value>, as for djax run")
     p.add_argument("--out", metavar="FILE", required=True, help="output file (.json or .yaml)")
-    p.add_argument("--scale", type=float, default=None,
-                   help="scale in GeV the coefficients are labelled with (default 1.0 = flavio's mu-decay scale)")
-    p.add_argument("--eft", choices=("WET", "WET-4", "WET-3"), default=None,
-                   help="EFT (default WET-4 below 4.2 GeV, WET above)")
+    p.add_argument(
+        "--scale",
+        type=float,
+        default=None,
+        help="scale in GeV the coefficients are labelled with (default 1.0 = flavio's mu-decay scale)",
+    )
+    p.add_argument(
+        "--eft", choices=("WET", "WET-4", "WET-3"), default=None, help="EFT (default WET-4 below 4.2 GeV, WET above)"
+    )
     p.set_defaults(func=_cmd_export)
 
     p = sub.add_parser("init", help="write a commented copy of the default run file")
@@ -217,8 +260,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="benchmark suites (throughput, peers, sampling, scaling); JSON + Markdown")
     p.add_argument("--quick", action="store_true", help="small settings (a few minutes on 2 cores)")
     p.add_argument("--out", metavar="DIR", default=None, help="results folder (default benchmarks/results)")
-    p.add_argument("--suite", action="append", metavar="NAME", choices=("throughput", "peers", "sampling", "scaling"),
-                   help="run only this suite (repeatable; default all)")
+    p.add_argument(
+        "--suite",
+        action="append",
+        metavar="NAME",
+        choices=("throughput", "peers", "sampling", "scaling"),
+        help="run only this suite (repeatable; default all)",
+    )
     p.set_defaults(func=_cmd_bench)
     return ap
 
@@ -246,7 +294,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt as exc:
         job = getattr(args, "command", "")
-        hint = (f"; continue with `djax {job} {args.runfile or ''} --resume"
-                + (f" --out {args.out}`" if getattr(args, "out", None) else "`")) if job in JOB_HELP else ""
+        hint = (
+            (
+                f"; continue with `djax {job} {args.runfile or ''} --resume"
+                + (f" --out {args.out}`" if getattr(args, "out", None) else "`")
+            )
+            if job in JOB_HELP
+            else ""
+        )
         print(f"djax: interrupted ({exc or 'SIGINT'}){hint}".replace("  ", " "), file=sys.stderr)
         return 130

@@ -34,6 +34,7 @@ References: B. Leveille, Nucl. Phys. B137 (1978) 63; L. Lavoura, Eur. Phys. J. C
 [hep-ph/0302221]; A. Crivellin, M. Hoferichter, P. Schmidt-Wellenburg, Phys. Rev. D 98 (2018) 113002;
 J. Schechter, J.W.F. Valle, Phys. Rev. D 24 (1981) 1883; R.E. Shrock, Nucl. Phys. B206 (1982) 359.
 """
+
 from ._engine import (
     DipoleParts,
     anomalous_moment,

@@ -11,6 +11,7 @@ Every scalar sum ``Σ_k c_k F_k`` (``F_k = f(r_k)/m_k^2``) is evaluated as
 ``Σ_{k<n} c_k (F_k - F_n) + (Σ_k c_k) F_n`` with :func:`djax.loops.gim_difference`, so GIM-like
 cancellations (``Σ_k c_k ≈ 0``, nearly degenerate scalars) lose no precision.
 """
+
 from __future__ import annotations
 
 import math
@@ -19,8 +20,8 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from ..precision import require_x64
 from ..loops import I_F, I_S, L_F, L_S, gim_difference, scaled
+from ..precision import require_x64
 
 
 class DipoleParts(NamedTuple):
@@ -89,7 +90,8 @@ def _check_shapes(m_S, A, B, m_ext=None):
         raise ValueError(f"m_S must have shape (n_s,), got {m_S.shape}")
     if A.ndim != 2 or A.shape != B.shape or A.shape[1] != m_S.shape[0]:
         raise ValueError(
-            f"A and B must both have shape (n_ext, n_s) = (n_ext, {m_S.shape[0]}); got {A.shape}, {B.shape}")
+            f"A and B must both have shape (n_ext, n_s) = (n_ext, {m_S.shape[0]}); got {A.shape}, {B.shape}"
+        )
     if m_ext is not None and m_ext.shape != (A.shape[0],):
         raise ValueError(f"m_ext must have shape ({A.shape[0]},), got {m_ext.shape}")
 
@@ -140,7 +142,8 @@ def dirac_dipole(M_F, m_S, A, B, Q_F, Q_S, m_ext, coupling=1.0, method="closed")
 
     def part(f_enh, f_non):
         return M * _scalar_sum(c_enh, _loop_values(f_enh, M, m_S, method)) + 0.5 * _scalar_sum(
-            c_non, _loop_values(f_non, M, m_S, method))
+            c_non, _loop_values(f_non, M, m_S, method)
+        )
 
     fermion = pref * Q_F * part(I_F, L_F)
     scalar = -pref * Q_S * part(I_S, L_S)

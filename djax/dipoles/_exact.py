@@ -22,6 +22,7 @@ Fixed nodes make the result a smooth weighted sum: jit/vmap/grad (any order) saf
 References: B. Leveille, Nucl. Phys. B137 (1978) 63; L. Lavoura, Eur. Phys. J. C29 (2003) 191
 [hep-ph/0302221]; H. Takahasi and M. Mori, Publ. RIMS 9 (1974) 721 (tanh-sinh).
 """
+
 from __future__ import annotations
 
 import math

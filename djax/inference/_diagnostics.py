@@ -19,6 +19,7 @@ The DataTree of a sample run describes itself (``docs/outputs.md``):
 Diagnostics are arviz-stats' rank-normalised split R-hat and bulk/tail ESS (Vehtari et al. 2021,
 Bayesian Analysis 16, 667).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -33,22 +34,33 @@ import numpy as np
 from ._nuts import SamplingResult
 
 __all__ = [
-    "to_datatree", "summarize", "Summary", "prior_draws", "variable_attrs", "term_attrs", "plain_data",
-    "stack_log_likelihood", "loo_by_term", "SAMPLE_STATS_INFO", "LOG_LIKELIHOOD_NOTE",
+    "to_datatree",
+    "summarize",
+    "Summary",
+    "prior_draws",
+    "variable_attrs",
+    "term_attrs",
+    "plain_data",
+    "stack_log_likelihood",
+    "loo_by_term",
+    "SAMPLE_STATS_INFO",
+    "LOG_LIKELIHOOD_NOTE",
 ]
 
 _STATS = ("lp", "energy", "tree_depth", "n_steps", "diverging", "acceptance_rate", "step_size")
 
 #: ``units``, ``long_name``, ``latex`` of the NUTS statistics in ``sample_stats``.
 SAMPLE_STATS_INFO: Mapping[str, tuple[str, str, str]] = {
-    "lp": ("1", "log joint density of the draw in the sampler's unconstrained space (minus the potential "
-                "energy)", r"\ln p"),
+    "lp": (
+        "1",
+        "log joint density of the draw in the sampler's unconstrained space (minus the potential energy)",
+        r"\ln p",
+    ),
     "energy": ("1", "Hamiltonian (potential + kinetic energy) at the draw", r"H"),
     "tree_depth": ("1", "depth of the NUTS trajectory tree", r"\mathrm{depth}"),
     "n_steps": ("1", "leapfrog steps of the trajectory", r"n_{\mathrm{leapfrog}}"),
     "diverging": ("1", "divergent trajectory (1: diverged; the draw may be biased)", r"\mathrm{divergent}"),
-    "acceptance_rate": ("1", "mean acceptance probability of the trajectory's states",
-                        r"\langle\alpha\rangle"),
+    "acceptance_rate": ("1", "mean acceptance probability of the trajectory's states", r"\langle\alpha\rangle"),
     "step_size": ("1", "leapfrog step size (adapted in warm-up, then fixed)", r"\varepsilon_{\mathrm{HMC}}"),
 }
 
@@ -61,7 +73,8 @@ LOG_LIKELIHOOD_NOTE = (
     "gives all terms (dimension 'term') with their Pareto k (k > 0.7: the posterior is dominated by that "
     "experiment). Upper-limit terms are normalised to ln L = 0 at zero signal (a constant per term), so elpd "
     "values compare models with the same terms only, and with a handful of terms the elpd standard error is "
-    "not meaningful.")
+    "not meaningful."
+)
 
 
 def plain_data(v: Any):
@@ -110,15 +123,21 @@ def _latent_long_name(name: str, base: Mapping[str, Any], prior) -> str:
     unit = base.get("units", "1")
     x_over = name if unit in ("1", "") else f"{name} / {unit}"
     if prior is None or prior.is_fixed or prior.type == "uniform":
-        return f"latent sampling coordinate u of {name} ({ln}): {name} = exp(u) for a log_uniform prior, " \
-               f"s sinh(u) for a signed_log_uniform prior of scale s; u ~ Uniform"
+        return (
+            f"latent sampling coordinate u of {name} ({ln}): {name} = exp(u) for a log_uniform prior, "
+            f"s sinh(u) for a signed_log_uniform prior of scale s; u ~ Uniform"
+        )
     lo, hi = prior.latent_bounds()
     if prior.type == "log_uniform":
-        return (f"latent sampling coordinate u = ln({x_over}) of {name} ({ln}); log_uniform prior on "
-                f"[{_fmt(prior.low)}, {_fmt(prior.high)}]: {name} = exp(u), u ~ Uniform({_fmt(lo)}, {_fmt(hi)})")
-    return (f"latent sampling coordinate u = asinh({name} / s) of {name} ({ln}), s = {_fmt(prior.scale)}; "
-            f"signed_log_uniform prior on [{_fmt(prior.low)}, {_fmt(prior.high)}]: {name} = s sinh(u), "
-            f"u ~ Uniform({_fmt(lo)}, {_fmt(hi)})")
+        return (
+            f"latent sampling coordinate u = ln({x_over}) of {name} ({ln}); log_uniform prior on "
+            f"[{_fmt(prior.low)}, {_fmt(prior.high)}]: {name} = exp(u), u ~ Uniform({_fmt(lo)}, {_fmt(hi)})"
+        )
+    return (
+        f"latent sampling coordinate u = asinh({name} / s) of {name} ({ln}), s = {_fmt(prior.scale)}; "
+        f"signed_log_uniform prior on [{_fmt(prior.low)}, {_fmt(prior.high)}]: {name} = s sinh(u), "
+        f"u ~ Uniform({_fmt(lo)}, {_fmt(hi)})"
+    )
 
 
 def _catalogue(name: str) -> dict | None:
@@ -155,15 +174,22 @@ def term_attrs(term: str, info: Mapping[str, Any] | None = None) -> dict[str, st
     cl = f" at {info['cl']:.0%} CL" if info.get("cl") is not None else ""
     src = ", ".join(b for b in (info.get("journal", ""), f"arXiv:{info['arxiv']}" if info.get("arxiv") else "") if b)
     long = f"log-likelihood of term {term}" + (f": {exp}, {what}" if exp or what else "")
-    desc = "; ".join(b for b in (lim + cl if lim else "", src, f"status {info['status']}" if info.get("status")
-                                 else "") if b)
+    desc = "; ".join(
+        b for b in (lim + cl if lim else "", src, f"status {info['status']}" if info.get("status") else "") if b
+    )
     tex_id = term.replace("_", r"\_")
-    return {"units": "1", "long_name": long, "latex": rf"\ln L_{{\mathrm{{{tex_id}}}}}",
-            "description": desc or long, "term": term}
+    return {
+        "units": "1",
+        "long_name": long,
+        "latex": rf"\ln L_{{\mathrm{{{tex_id}}}}}",
+        "description": desc or long,
+        "term": term,
+    }
 
 
-def variable_attrs(name: str, *, priors: Sequence[Any] | None = None,
-                   terms: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, str]:
+def variable_attrs(
+    name: str, *, priors: Sequence[Any] | None = None, terms: Mapping[str, Mapping[str, Any]] | None = None
+) -> dict[str, str]:
     """``units``, ``long_name``, ``latex`` (and ``description``) of a posterior/prior variable or NUTS statistic.
 
     Parameters and observables come from the catalogue (parameters first); ``<name>__u`` is explained with its
@@ -182,8 +208,12 @@ def variable_attrs(name: str, *, priors: Sequence[Any] | None = None,
         pr = next((p for p in (priors or ()) if p.name == base_name), None)
         lat = _catalogue(name) or {}
         tex = lat.get("latex") or rf"u_{{{base.get('latex', base_name)}}}"
-        return {"units": "1", "long_name": _latent_long_name(base_name, base, pr), "latex": tex,
-                "description": lat.get("description", "")}
+        return {
+            "units": "1",
+            "long_name": _latent_long_name(base_name, base, pr),
+            "latex": tex,
+            "description": lat.get("description", ""),
+        }
     e = _catalogue(name)
     if e is None:
         from ..model import PARAMETER_INFO
@@ -199,8 +229,15 @@ def variable_attrs(name: str, *, priors: Sequence[Any] | None = None,
     return out
 
 
-def prior_draws(model: Callable, *, num_chains: int, num_draws: int, seed: int = 0,
-                model_kwargs: Mapping[str, Any] | None = None, chunk: int = 1000) -> dict[str, np.ndarray]:
+def prior_draws(
+    model: Callable,
+    *,
+    num_chains: int,
+    num_draws: int,
+    seed: int = 0,
+    model_kwargs: Mapping[str, Any] | None = None,
+    chunk: int = 1000,
+) -> dict[str, np.ndarray]:
     """Draws from the prior through the same NumPyro model (``numpyro.infer.Predictive``, likelihood factor
     ignored), shaped ``(num_chains, num_draws, ...)`` like the posterior, with the model's site names (latent and
     deterministic sites). Deterministic in ``seed``; evaluated in jitted, vectorised chunks of ``chunk`` draws."""
@@ -334,9 +371,9 @@ def to_datatree(
     extra = dict(variable_attributes or {})
     group_doc = {
         "posterior": "posterior draws (NUTS): latent sites <name>__u, physical parameters, derived observables, "
-                     "ln L per term (lnL_<term>)",
+        "ln L per term (lnL_<term>)",
         "prior": "prior draws through the same NumPyro model (numpyro.infer.Predictive, likelihood ignored), same "
-                 "site names, shaped like the posterior",
+        "site names, shaped like the posterior",
         "log_likelihood": LOG_LIKELIHOOD_NOTE,
         "sample_stats": "NUTS statistics per draw after warm-up",
         "observed_data": "observed data",
@@ -344,8 +381,11 @@ def to_datatree(
     for g in data:
         ds = dt[g].to_dataset()
         for v in ds.data_vars:
-            a = term_attrs(str(v), (terms or {}).get(str(v))) if g == "log_likelihood" else \
-                variable_attrs(str(v), priors=priors, terms=terms)
+            a = (
+                term_attrs(str(v), (terms or {}).get(str(v)))
+                if g == "log_likelihood"
+                else variable_attrs(str(v), priors=priors, terms=terms)
+            )
             a.update(extra.get(str(v), {}))
             ds[v].attrs.update({k: _attr_value(x) for k, x in a.items()})
         ds.attrs["description"] = group_doc.get(g, g)
@@ -384,11 +424,13 @@ def stack_log_likelihood(dt, *, var_name: str = "terms", dim: str = "term"):
     names = [str(v) for v in ll.data_vars]
     if not names:
         raise ValueError("stack_log_likelihood: the log_likelihood group is empty")
-    da = xr.concat([ll[v].drop_attrs() if hasattr(ll[v], "drop_attrs") else ll[v] for v in names],
-                   dim=pd.Index(names, name=dim)).transpose("chain", "draw", dim, ...)
+    da = xr.concat(
+        [ll[v].drop_attrs() if hasattr(ll[v], "drop_attrs") else ll[v] for v in names], dim=pd.Index(names, name=dim)
+    ).transpose("chain", "draw", dim, ...)
     da.attrs = {"units": "1", "long_name": "log-likelihood per likelihood term", "latex": r"\ln L_i"}
-    return xr.DataTree.from_dict({"posterior": dt["posterior"].to_dataset(),
-                                  "log_likelihood": xr.Dataset({var_name: da})})
+    return xr.DataTree.from_dict(
+        {"posterior": dt["posterior"].to_dataset(), "log_likelihood": xr.Dataset({var_name: da})}
+    )
 
 
 def loo_by_term(dt, *, pointwise: bool = True, **kwargs):
@@ -463,8 +505,11 @@ def summarize(
     import arviz_stats
 
     table = arviz_stats.summary(
-        dt, var_names=list(var_names) if var_names else None, round_to="none",
-        ci_prob=ci_prob, ci_kind="eti",
+        dt,
+        var_names=list(var_names) if var_names else None,
+        round_to="none",
+        ci_prob=ci_prob,
+        ci_kind="eti",
     )
     n_chains = int(dt["posterior"].sizes["chain"])
     warn: list[str] = []
@@ -474,8 +519,7 @@ def summarize(
     bad = rh[~(rh <= rhat_max)]
     if len(bad):
         warn.append(
-            f"R-hat > {rhat_max} for {len(bad)} variable(s): "
-            + ", ".join(f"{k} ({v:.3f})" for k, v in bad.items())
+            f"R-hat > {rhat_max} for {len(bad)} variable(s): " + ", ".join(f"{k} ({v:.3f})" for k, v in bad.items())
         )
     ess_min = ess_min_per_chain * n_chains
     for col in ("ess_bulk", "ess_tail"):

@@ -31,12 +31,14 @@ Why not NumPyro's ``numpyro.contrib.nested_sampling.NestedSampler``: it needs ``
 jax 0.12 but brings its own model DSL and ``tfp-nightly``. This module has no dependency beyond jax, numpyro and
 numpy.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import math
 import time
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -103,10 +105,12 @@ class EvidenceResult:
 
     def summary(self) -> str:
         flag = "converged" if self.converged else f"NOT converged ({self.termination})"
-        return (f"ln Z = {self.log_Z:.4f} +- {self.log_Z_err:.4f} (MC {self.log_Z_err_mc:.4f}); H = "
-                f"{self.information:.3f} nats; {self.n_live} live, {self.n_dead} dead, {self.n_iterations} "
-                f"iterations, {self.n_likelihood_evals:,} likelihood evaluations, ESS {self.ess:.0f}, "
-                f"{self.wall_time_s:.1f} s; {flag}")
+        return (
+            f"ln Z = {self.log_Z:.4f} +- {self.log_Z_err:.4f} (MC {self.log_Z_err_mc:.4f}); H = "
+            f"{self.information:.3f} nats; {self.n_live} live, {self.n_dead} dead, {self.n_iterations} "
+            f"iterations, {self.n_likelihood_evals:,} likelihood evaluations, ESS {self.ess:.0f}, "
+            f"{self.wall_time_s:.1f} s; {flag}"
+        )
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -122,9 +126,11 @@ def _icdf(fn, u, name):
     try:
         return _base(fn).icdf(u)
     except NotImplementedError:
-        raise ValueError(f"evidence: the prior of site {name!r} ({type(_base(fn)).__name__}) has no icdf; nested "
-                         "sampling maps every latent site from the unit cube by its inverse CDF (use Uniform "
-                         "latents, as djax's models do)") from None
+        raise ValueError(
+            f"evidence: the prior of site {name!r} ({type(_base(fn)).__name__}) has no icdf; nested "
+            "sampling maps every latent site from the unit cube by its inverse CDF (use Uniform "
+            "latents, as djax's models do)"
+        ) from None
 
 
 def _trace(model, args, kwargs, u: Mapping[str, Any] | None):
@@ -158,7 +164,7 @@ def _latent_layout(model, args, kwargs):
 def _unflatten(layout, u_flat):
     out, i = {}, 0
     for name, shape, size in layout:
-        out[name] = jnp.reshape(u_flat[i:i + size], shape)
+        out[name] = jnp.reshape(u_flat[i : i + size], shape)
         i += size
     return out
 
@@ -190,8 +196,20 @@ def _slice_chain(key, x0, L0, logL_star, chol, loglike, *, n_steps, width, max_o
     key, kd = jax.random.split(key)
     d, lo, hi = direction(kd)
     zero_i = jnp.zeros((), dtype=jnp.int32)
-    init = dict(key=key, x=x0, L=L0, d=d, lo=lo, hi=hi, t=jnp.zeros(()), phase=zero_i, n_out=zero_i,
-                n_shrink=zero_i, step=zero_i, n_eval=zero_i)
+    init = dict(
+        key=key,
+        x=x0,
+        L=L0,
+        d=d,
+        lo=lo,
+        hi=hi,
+        t=jnp.zeros(()),
+        phase=zero_i,
+        n_out=zero_i,
+        n_shrink=zero_i,
+        step=zero_i,
+        n_eval=zero_i,
+    )
 
     def cond(s):
         return s["step"] < n_steps
@@ -218,16 +236,27 @@ def _slice_chain(key, x0, L0, logL_star, chol, loglike, *, n_steps, width, max_o
         give_up = (phase == 2) & ~ok & (n_shrink >= max_shrink)
         done = accepted | give_up
         t_new = jax.random.uniform(kt, minval=lo, maxval=hi)
-        new_phase = jnp.where(phase == 0, jnp.where(can_out, 0, 1),
-                              jnp.where(phase == 1, jnp.where(can_out, 1, 2), jnp.where(done, 0, 2)))
+        new_phase = jnp.where(
+            phase == 0, jnp.where(can_out, 0, 1), jnp.where(phase == 1, jnp.where(can_out, 1, 2), jnp.where(done, 0, 2))
+        )
         n_out = jnp.where((phase < 2) & can_out, s["n_out"] + 1, zero_i)
         d_new, lo_new, hi_new = direction(kd)
         x = jnp.where(accepted, y, s["x"])
         L = jnp.where(accepted, Ly, s["L"])
-        return dict(key=key, x=x, L=L, d=jnp.where(done, d_new, s["d"]), lo=jnp.where(done, lo_new, lo),
-                    hi=jnp.where(done, hi_new, hi), t=t_new, phase=new_phase.astype(jnp.int32), n_out=n_out,
-                    n_shrink=jnp.where(done, zero_i, n_shrink), step=s["step"] + done.astype(jnp.int32),
-                    n_eval=n_eval)
+        return dict(
+            key=key,
+            x=x,
+            L=L,
+            d=jnp.where(done, d_new, s["d"]),
+            lo=jnp.where(done, lo_new, lo),
+            hi=jnp.where(done, hi_new, hi),
+            t=t_new,
+            phase=new_phase.astype(jnp.int32),
+            n_out=n_out,
+            n_shrink=jnp.where(done, zero_i, n_shrink),
+            step=s["step"] + done.astype(jnp.int32),
+            n_eval=n_eval,
+        )
 
     out = jax.lax.while_loop(cond, body, init)
     return out["x"], out["L"], out["n_eval"]
@@ -239,9 +268,11 @@ def _slice_chain(key, x0, L0, logL_star, chol, loglike, *, n_steps, width, max_o
 def _make_step(loglike, *, n, k, D, n_steps, width, max_out, max_shrink):
     """One jitted iteration: remove the k worst live points (returned) and replace them by slice sampling."""
     chain = jax.vmap(
-        lambda key, x0, L0, Ls, chol: _slice_chain(key, x0, L0, Ls, chol, loglike, n_steps=n_steps, width=width,
-                                                    max_out=max_out, max_shrink=max_shrink),
-        in_axes=(0, 0, 0, None, None))
+        lambda key, x0, L0, Ls, chol: _slice_chain(
+            key, x0, L0, Ls, chol, loglike, n_steps=n_steps, width=width, max_out=max_out, max_shrink=max_shrink
+        ),
+        in_axes=(0, 0, 0, None, None),
+    )
     n_seq = (n - jnp.arange(k)).astype(float)
 
     @jax.jit
@@ -264,8 +295,13 @@ def _make_step(loglike, *, n, k, D, n_steps, width, max_out, max_shrink):
         chol = jnp.where(jnp.all(jnp.isfinite(chol)), chol, jnp.sqrt(scale2) * jnp.eye(D))
         start = jax.random.randint(k_idx, (k,), 0, n - k)
         new_u, new_L, n_eval = chain(jax.random.split(k_chain, k), surv_u[start], surv_L[start], logL_star, chol)
-        new = dict(key=key, live_u=jnp.concatenate([new_u, surv_u]), live_L=jnp.concatenate([new_L, surv_L]),
-                   log_X=log_X_seq[-1], log_Z=log_Z)
+        new = dict(
+            key=key,
+            live_u=jnp.concatenate([new_u, surv_u]),
+            live_L=jnp.concatenate([new_L, surv_L]),
+            log_X=log_X_seq[-1],
+            log_Z=log_Z,
+        )
         return new, dead_u, dead_L, jnp.sum(n_eval)
 
     return step
@@ -273,15 +309,24 @@ def _make_step(loglike, *, n, k, D, n_steps, width, max_out, max_shrink):
 
 #: Compiled (init, step, sites) functions per (model, args, kwargs, n, k, n_steps, width): repeated runs of one
 #: model (other seeds, dlogz, max_samples) compile once.
-_COMPILED: "dict[Any, tuple]" = {}
+_COMPILED: dict[Any, tuple] = {}
 _COMPILED_MAX = 16
 
 
 def _compiled(model, args, kwargs, layout, *, n, k, n_steps, width):
     D = sum(s for _, _, s in layout)
     try:
-        cache_key = (model, args, tuple(sorted(kwargs.items())), layout, n, k, n_steps, width,
-                     bool(jax.config.jax_enable_x64))
+        cache_key = (
+            model,
+            args,
+            tuple(sorted(kwargs.items())),
+            layout,
+            n,
+            k,
+            n_steps,
+            width,
+            bool(jax.config.jax_enable_x64),
+        )
         hash(cache_key)
     except TypeError:  # unhashable model arguments (arrays): no caching
         cache_key = None
@@ -293,12 +338,17 @@ def _compiled(model, args, kwargs, layout, *, n, k, n_steps, width):
 
     def sites(u_flat):
         tr = _trace(model, args, kwargs, _unflatten(layout, u_flat))
-        return {name: st["value"] for name, st in tr.items()
-                if (st["type"] == "sample" and not st["is_observed"]) or st["type"] == "deterministic"}
+        return {
+            name: st["value"]
+            for name, st in tr.items()
+            if (st["type"] == "sample" and not st["is_observed"]) or st["type"] == "deterministic"
+        }
 
-    fns = (jax.jit(jax.vmap(loglike)),
-           _make_step(loglike, n=n, k=k, D=D, n_steps=n_steps, width=width, max_out=50, max_shrink=100),
-           jax.jit(jax.vmap(sites)))
+    fns = (
+        jax.jit(jax.vmap(loglike)),
+        _make_step(loglike, n=n, k=k, D=D, n_steps=n_steps, width=width, max_out=50, max_shrink=100),
+        jax.jit(jax.vmap(sites)),
+    )
     if cache_key is not None:
         if len(_COMPILED) >= _COMPILED_MAX:
             _COMPILED.pop(next(iter(_COMPILED)))
@@ -352,10 +402,22 @@ def _mc_log_Z_err(dead_L, dead_n, live_L, n, rng, num=128, chunk=16):
     return float(np.std(np.concatenate(vals), ddof=1))
 
 
-def evidence(model: Callable, *, num_live_points: int = 500, seed: int | jax.Array = 0, max_samples: int = 100_000,
-             dlogz: float = 0.01, num_slice_steps: int | None = None, num_delete: int | None = None,
-             slice_width: float = 2.0, model_args: tuple = (), model_kwargs: Mapping | None = None,
-             return_sites: bool = True, chunk_size: int = 2048, progress: bool = False) -> EvidenceResult:
+def evidence(
+    model: Callable,
+    *,
+    num_live_points: int = 500,
+    seed: int | jax.Array = 0,
+    max_samples: int = 100_000,
+    dlogz: float = 0.01,
+    num_slice_steps: int | None = None,
+    num_delete: int | None = None,
+    slice_width: float = 2.0,
+    model_args: tuple = (),
+    model_kwargs: Mapping | None = None,
+    return_sites: bool = True,
+    chunk_size: int = 2048,
+    progress: bool = False,
+) -> EvidenceResult:
     """ln Z of a NumPyro ``model`` (latents mapped from the unit cube by their icdf) by nested sampling.
 
     Args:
@@ -393,14 +455,20 @@ def evidence(model: Callable, *, num_live_points: int = 500, seed: int | jax.Arr
     if cap < k:
         raise ValueError(f"evidence: max_samples ({cap}) must be at least num_delete ({k})")
 
-    init_fn, step, sites_fn = _compiled(model, tuple(model_args), kwargs, layout, n=n, k=k, n_steps=n_steps,
-                                        width=float(slice_width))
+    init_fn, step, sites_fn = _compiled(
+        model, tuple(model_args), kwargs, layout, n=n, k=k, n_steps=n_steps, width=float(slice_width)
+    )
     key = seed if isinstance(seed, jax.Array) else jax.random.PRNGKey(int(seed))
     key, k0 = jax.random.split(key)
     live_u = jax.random.uniform(k0, (n, D), dtype=float)
     fdt = live_u.dtype
-    carry = dict(key=key, live_u=live_u, live_L=init_fn(live_u).astype(fdt), log_X=jnp.zeros((), fdt),
-                 log_Z=jnp.full((), -jnp.inf, fdt))
+    carry = dict(
+        key=key,
+        live_u=live_u,
+        live_L=init_fn(live_u).astype(fdt),
+        log_X=jnp.zeros((), fdt),
+        log_Z=jnp.full((), -jnp.inf, fdt),
+    )
     n_eval = n
 
     dead_u_parts, dead_L_parts = [], []
@@ -416,8 +484,11 @@ def evidence(model: Callable, *, num_live_points: int = 500, seed: int | jax.Arr
         remain = L_max + log_X
         delta = math.inf if not math.isfinite(log_Z) else float(np.logaddexp(log_Z, remain) - log_Z)
         if progress:
-            print(f"[evidence] it {it:5d}  dead {n_dead:7d}  ln Z {log_Z: .5f}  ln X {log_X: .3f}  "
-                  f"max ln L {L_max: .4f}  delta ln Z {delta:.2e}", flush=True)
+            print(
+                f"[evidence] it {it:5d}  dead {n_dead:7d}  ln Z {log_Z: .5f}  ln X {log_X: .3f}  "
+                f"max ln L {L_max: .4f}  delta ln Z {delta:.2e}",
+                flush=True,
+            )
         if delta < dlogz:
             converged, termination = True, "dlogz"
             break
@@ -435,21 +506,45 @@ def evidence(model: Callable, *, num_live_points: int = 500, seed: int | jax.Arr
         log_post = np.where(np.isfinite(logL_all), log_w + logL_all - log_Z, -np.inf)
     w = np.exp(log_post)
     ess = float(w.sum() ** 2 / np.sum(w**2)) if np.any(w > 0) else 0.0
-    err_mc = _mc_log_Z_err(dead_L, dead_n, live_L_f, n, np.random.default_rng(
-        int(jax.random.randint(jax.random.fold_in(key, 1), (), 0, 2**31 - 1))))
+    err_mc = _mc_log_Z_err(
+        dead_L,
+        dead_n,
+        live_L_f,
+        n,
+        np.random.default_rng(int(jax.random.randint(jax.random.fold_in(key, 1), (), 0, 2**31 - 1))),
+    )
 
     if return_sites:
         samples = _site_values(sites_fn, u_all, chunk_size)
     else:
         samples = {"__u": u_all}
     return EvidenceResult(
-        log_Z=log_Z, log_Z_err=float(math.sqrt(H / n)), n_likelihood_evals=n_eval,
-        samples=samples, log_weights=log_post, log_likelihood=logL_all, log_X=log_X_all, log_Z_err_mc=err_mc,
-        information=H, ess=ess, n_live=n, n_dead=n_dead, n_iterations=it, converged=converged,
-        termination=termination, wall_time_s=time.perf_counter() - t0,
+        log_Z=log_Z,
+        log_Z_err=float(math.sqrt(H / n)),
+        n_likelihood_evals=n_eval,
+        samples=samples,
+        log_weights=log_post,
+        log_likelihood=logL_all,
+        log_X=log_X_all,
+        log_Z_err_mc=err_mc,
+        information=H,
+        ess=ess,
+        n_live=n,
+        n_dead=n_dead,
+        n_iterations=it,
+        converged=converged,
+        termination=termination,
+        wall_time_s=time.perf_counter() - t0,
         latent_sites=tuple(name for name, _, _ in layout),
-        settings=dict(num_live_points=n, num_delete=k, num_slice_steps=n_steps, slice_width=float(slice_width),
-                      dlogz=float(dlogz), max_samples=cap, dimension=D),
+        settings=dict(
+            num_live_points=n,
+            num_delete=k,
+            num_slice_steps=n_steps,
+            slice_width=float(slice_width),
+            dlogz=float(dlogz),
+            max_samples=cap,
+            dimension=D,
+        ),
     )
 
 
@@ -459,7 +554,7 @@ def _site_values(fn, u_all, chunk_size):
     size = max(1, int(chunk_size))  # fixed block shape (padded): one compilation per model
     parts = []
     for start in range(0, N, size):
-        block = u_all[start:start + size]
+        block = u_all[start : start + size]
         pad = size - block.shape[0]
         if pad:
             block = np.concatenate([block, np.repeat(block[-1:], pad, axis=0)])

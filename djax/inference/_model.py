@@ -1,22 +1,32 @@
 """The NumPyro model of the dark sector: priors over the parameter box, the joint likelihood as a factor,
 and the observables a user wants in the posterior as deterministic sites."""
+
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
 
 import jax.numpy as jnp
 import numpyro
 import numpyro.distributions as dist
 
 from ..likelihood import TermSpec, needs_solar, terms_from_observables
-from ..model import PARAMETER_NAMES, Prior, params_from_values, resolve_priors
+from ..model import PARAMETER_NAMES, Prior, params_from_values
 from ..observables import observables
 
 #: Observables recorded as deterministic sites by default.
 DEFAULT_DERIVED = (
-    "br_mu_e_gamma", "br_tau_e_gamma", "br_tau_mu_gamma", "br_mu_3e", "delta_a_mu", "delta_a_e",
-    "lambda_dark_max_muB", "lambda_em_max_muB", "borexino_mu_equiv_muB", "xenonnt_mu_equiv_muB",
-    "m_nu_sum_eV", "fermion_to_scalar_ratio",
+    "br_mu_e_gamma",
+    "br_tau_e_gamma",
+    "br_tau_mu_gamma",
+    "br_mu_3e",
+    "delta_a_mu",
+    "delta_a_e",
+    "lambda_dark_max_muB",
+    "lambda_em_max_muB",
+    "borexino_mu_equiv_muB",
+    "xenonnt_mu_equiv_muB",
+    "m_nu_sum_eV",
+    "fermion_to_scalar_ratio",
 )
 
 
@@ -36,8 +46,15 @@ def sample_parameters(priors: tuple[Prior, ...]) -> dict:
     return vals
 
 
-def make_model(spec: TermSpec, priors: tuple[Prior, ...], *, Q_F: float = 1.0, br_inv: float = 1.0,
-               derived=DEFAULT_DERIVED, record_terms: bool = True) -> Callable[[], None]:
+def make_model(
+    spec: TermSpec,
+    priors: tuple[Prior, ...],
+    *,
+    Q_F: float = 1.0,
+    br_inv: float = 1.0,
+    derived=DEFAULT_DERIVED,
+    record_terms: bool = True,
+) -> Callable[[], None]:
     """Build the NumPyro model for a compiled :class:`TermSpec` and resolved priors (pure, no I/O)."""
     solar = needs_solar(spec) or any(k.endswith("_equiv_muB") for k in derived)
 

@@ -10,6 +10,7 @@ not change the chain, and a run resumed from a saved state continues exactly whe
 Chains run vectorised on one device (``vmap``), across devices (``pmap``) or one after another
 (``lax.map``).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -30,8 +31,18 @@ from numpyro.infer.util import initialize_model
 
 from ..precision import require_x64
 
-__all__ = ["SamplingResult", "SamplingInterrupted", "CheckpointStore", "run_nuts", "log_density_model",
-           "state_to_arrays", "state_from_arrays", "default_segment", "STAT_NAMES", "CHAIN_METHODS"]
+__all__ = [
+    "SamplingResult",
+    "SamplingInterrupted",
+    "CheckpointStore",
+    "run_nuts",
+    "log_density_model",
+    "state_to_arrays",
+    "state_from_arrays",
+    "default_segment",
+    "STAT_NAMES",
+    "CHAIN_METHODS",
+]
 
 #: Names of the per-draw sampler statistics, in the order of the stored ``stat_<i>`` arrays.
 STAT_NAMES = ("lp", "energy", "n_steps", "acceptance_rate", "diverging", "step_size")
@@ -98,9 +109,7 @@ def log_density_model(log_density: Callable[[jax.Array], jax.Array], dim: int, n
     """
 
     def model():
-        x = numpyro.sample(
-            name, dist.ImproperUniform(dist.constraints.real_vector, (), event_shape=(dim,))
-        )
+        x = numpyro.sample(name, dist.ImproperUniform(dist.constraints.real_vector, (), event_shape=(dim,)))
         numpyro.factor("log_density", log_density(x))
 
     return model
@@ -114,10 +123,7 @@ def _is_key(x) -> bool:
 def state_to_arrays(state) -> dict[str, np.ndarray]:
     """The sampler state (a pytree, PRNG keys included) as named host arrays (for checkpoints)."""
     leaves = jax.tree.leaves(state)
-    return {
-        f"leaf_{i:03d}": np.asarray(jax.random.key_data(x) if _is_key(x) else x)
-        for i, x in enumerate(leaves)
-    }
+    return {f"leaf_{i:03d}": np.asarray(jax.random.key_data(x) if _is_key(x) else x) for i, x in enumerate(leaves)}
 
 
 def state_from_arrays(arrays: Mapping[str, np.ndarray], template):
@@ -224,8 +230,11 @@ def run_nuts(
     if chain_method == "parallel" and jax.device_count() < num_chains:
         import warnings
 
-        warnings.warn(f"chain_method='parallel' needs {num_chains} devices but only {jax.device_count()} exist; "
-                      "running chains sequentially", stacklevel=2)
+        warnings.warn(
+            f"chain_method='parallel' needs {num_chains} devices but only {jax.device_count()} exist; "
+            "running chains sequentially",
+            stacklevel=2,
+        )
         chain_method = "sequential"
     if num_warmup < 0 or num_samples < 1 or num_chains < 1:
         raise ValueError("need num_warmup >= 0, num_samples >= 1, num_chains >= 1")
@@ -233,11 +242,18 @@ def run_nuts(
     if seg < 1:
         raise ValueError("segment must be a positive integer")
     settings = {
-        "seed": int(seed), "num_warmup": int(num_warmup), "num_samples": int(num_samples),
-        "num_chains": int(num_chains), "chain_method": chain_method, "target_accept": float(target_accept),
-        "max_tree_depth": int(max_tree_depth), "dense_mass": bool(dense_mass), "segment": seg,
+        "seed": int(seed),
+        "num_warmup": int(num_warmup),
+        "num_samples": int(num_samples),
+        "num_chains": int(num_chains),
+        "chain_method": chain_method,
+        "target_accept": float(target_accept),
+        "max_tree_depth": int(max_tree_depth),
+        "dense_mass": bool(dense_mass),
+        "segment": seg,
         "init_strategy": _plain(init_strategy),
-        "init_params_given": init_params is not None, "sampler": f"numpyro {numpyro.__version__} NUTS",
+        "init_params_given": init_params is not None,
+        "sampler": f"numpyro {numpyro.__version__} NUTS",
     }
 
     # ---- kernel set-up (always: rebuilds the kernel closures exactly, also on resume)
@@ -245,8 +261,9 @@ def run_nuts(
     key_init, key_chains = jax.random.split(key)
     init_keys = jax.random.split(key_init, num_chains)
     chain_keys = jax.random.split(key_chains, num_chains)
-    model_info = initialize_model(init_keys, model, init_strategy=init_strategy, dynamic_args=True,
-                                  model_kwargs=model_kwargs)
+    model_info = initialize_model(
+        init_keys, model, init_strategy=init_strategy, dynamic_args=True, model_kwargs=model_kwargs
+    )
     param_info = model_info.param_info
     z0 = param_info.z
     if init_params is not None:
@@ -259,15 +276,28 @@ def run_nuts(
     postprocess_gen = model_info.postprocess_fn
 
     def _init_one(z, k):
-        return init_kernel(z, num_warmup=num_warmup, dense_mass=dense, target_accept_prob=target_accept,
-                           max_tree_depth=max_tree_depth, model_kwargs=model_kwargs, rng_key=k)
+        return init_kernel(
+            z,
+            num_warmup=num_warmup,
+            dense_mass=dense,
+            target_accept_prob=target_accept,
+            max_tree_depth=max_tree_depth,
+            model_kwargs=model_kwargs,
+            rng_key=k,
+        )
 
     # the kernel's init sets the kernel's closure variables while it is traced; jit makes the first call one
     # compilation (cached across processes by the persistent compilation cache) instead of op-by-op dispatch
     state = jax.jit(jax.vmap(_init_one))(z0, chain_keys)
     latent_names = sorted(param_info.z)
-    stat_dtypes = (state.potential_energy.dtype, state.energy.dtype, state.num_steps.dtype,
-                   state.accept_prob.dtype, state.diverging.dtype, state.adapt_state.step_size.dtype)
+    stat_dtypes = (
+        state.potential_energy.dtype,
+        state.energy.dtype,
+        state.num_steps.dtype,
+        state.accept_prob.dtype,
+        state.diverging.dtype,
+        state.adapt_state.step_size.dtype,
+    )
 
     def _segment_single(st, dyn_leaves, n):
         """Run ``n <= seg`` kernel steps (dynamic trip count: one compilation for all segment lengths)."""
@@ -278,8 +308,7 @@ def run_nuts(
         def body(i, carry):
             s, zb, sb = carry
             s = sample_kernel(s, model_args=(), model_kwargs=kw)
-            stats = (-s.potential_energy, s.energy, s.num_steps, s.accept_prob, s.diverging,
-                     s.adapt_state.step_size)
+            stats = (-s.potential_energy, s.energy, s.num_steps, s.accept_prob, s.diverging, s.adapt_state.step_size)
             zb = jax.tree.map(lambda b, v: b.at[i].set(v), zb, s.z)
             sb = tuple(b.at[i].set(v) for b, v in zip(sb, stats))
             return s, zb, sb
@@ -296,8 +325,13 @@ def run_nuts(
         run_segment = jax.jit(lambda st, d, n: jax.lax.map(lambda s_: _segment_single(s_, d, n), st))
 
     # ---- resume
-    prog = {"phase": "warmup", "warmup_done": 0, "draws_done": 0, "site_names": None,
-            "timings": {"init": 0.0, "warmup": 0.0, "sampling": 0.0}}
+    prog = {
+        "phase": "warmup",
+        "warmup_done": 0,
+        "draws_done": 0,
+        "site_names": None,
+        "timings": {"init": 0.0, "warmup": 0.0, "sampling": 0.0},
+    }
     segments: list[dict[str, np.ndarray]] = []
     stored = store.load() if store is not None else None
     if stored is not None:
@@ -319,8 +353,12 @@ def run_nuts(
     if progress:
         from tqdm.auto import tqdm
 
-        pbar = tqdm(total=num_warmup + num_samples, initial=prog["warmup_done"] + prog["draws_done"],
-                    desc="warmup" if prog["warmup_done"] < num_warmup else "sample", file=sys.stderr)
+        pbar = tqdm(
+            total=num_warmup + num_samples,
+            initial=prog["warmup_done"] + prog["draws_done"],
+            desc="warmup" if prog["warmup_done"] < num_warmup else "sample",
+            file=sys.stderr,
+        )
     seg_counter = 0
     try:
         t0 = time.perf_counter()
@@ -363,8 +401,10 @@ def run_nuts(
     except KeyboardInterrupt:
         if pbar is not None:
             pbar.close()
-        msg = (f"sampling interrupted after {prog['warmup_done']}/{num_warmup} warm-up and "
-               f"{prog['draws_done']}/{num_samples} draws")
+        msg = (
+            f"sampling interrupted after {prog['warmup_done']}/{num_warmup} warm-up and "
+            f"{prog['draws_done']}/{num_samples} draws"
+        )
         raise SamplingInterrupted(msg, None, prog["warmup_done"], prog["draws_done"]) from None
     if pbar is not None:
         pbar.close()

@@ -10,6 +10,7 @@ References:
   ch. 17.3-17.4 (augmented Lagrangian with bound-type inequality handling, eq. 17.65).
   D. P. Kingma & J. Ba, Adam, arXiv:1412.6980.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -154,8 +155,13 @@ def best_fit(
     flat0 = jax.vmap(lambda x: ravel_pytree(x)[0])(x0s)
 
     zs, vals, gn = _multistart(
-        lambda z: neg_log_density(unravel(z)), flat0, optimizer, steps, learning_rate,
-        polish_steps, gtol,
+        lambda z: neg_log_density(unravel(z)),
+        flat0,
+        optimizer,
+        steps,
+        learning_rate,
+        polish_steps,
+        gtol,
     )
     return _fit_result(zs, vals, gn, unravel, gtol, agree_tol)
 
@@ -231,9 +237,7 @@ def best_fit_model(
         raise ValueError("optimizer must be 'adam' or 'lbfgs'")
     _, unravel = ravel_pytree(jax.tree.map(lambda a: a[0], z0))
     flat0 = jax.vmap(lambda x: ravel_pytree(x)[0])(z0)
-    zs, vals, gn = _multistart(
-        lambda z: nld(unravel(z)), flat0, optimizer, steps, learning_rate, polish_steps, gtol
-    )
+    zs, vals, gn = _multistart(lambda z: nld(unravel(z)), flat0, optimizer, steps, learning_rate, polish_steps, gtol)
     i = int(np.argmin(np.asarray(vals)))
     constrained = {k: np.asarray(v) for k, v in info.postprocess_fn(unravel(zs[i])).items()}
     return _fit_result(zs, vals, gn, unravel, gtol, 1e-3, constrained)
@@ -322,8 +326,9 @@ def _solve_constrained(
     if method not in ("augmented_lagrangian", "penalty"):
         raise ValueError("method must be 'augmented_lagrangian' or 'penalty'")
 
-    solve, eval_c = _compiled_solver(objective, constraints, unravel, inner, int(inner_steps), float(learning_rate),
-                                     float(gtol))
+    solve, eval_c = _compiled_solver(
+        objective, constraints, unravel, inner, int(inner_steps), float(learning_rate), float(gtol)
+    )
 
     G, n, _ = flat0.shape
     m = eval_c(flat0, thetas).shape[-1]
@@ -514,13 +519,19 @@ def profile(
         flat = jnp.broadcast_to(f1, (G,) + f1.shape)
     tol = kwargs.get("tol", 1e-7)
     opts = dict(
-        method="augmented_lagrangian", outer_iters=30, inner_steps=300, inner="lbfgs",
-        learning_rate=0.02, mu0=10.0, mu_growth=10.0, tol=1e-7, gtol=1e-9, rtol=1e-10,
+        method="augmented_lagrangian",
+        outer_iters=30,
+        inner_steps=300,
+        inner="lbfgs",
+        learning_rate=0.02,
+        mu0=10.0,
+        mu_growth=10.0,
+        tol=1e-7,
+        gtol=1e-9,
+        rtol=1e-10,
     )
     opts.update(kwargs)
-    z, gval, c, viol, lam, k, _ = _solve_constrained(
-        objective_fn, constraints_fn, flat, grid, unravel, **opts
-    )
+    z, gval, c, viol, lam, k, _ = _solve_constrained(objective_fn, constraints_fn, flat, grid, unravel, **opts)
     _, feas, zb, gb, cb, vb, lb = _pick(z, gval, c, viol, lam, tol)
     value = np.where(np.asarray(feas), np.asarray(gb), np.nan)
     return ProfileResult(

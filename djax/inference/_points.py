@@ -1,7 +1,9 @@
 """Per-point evaluation shared by scans and profiles: parameter values -> observables and per-term ln L."""
+
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import jax.numpy as jnp
 
@@ -20,8 +22,15 @@ def point_observables(values: Mapping[str, Any], spec: TermSpec, *, Q_F: float =
     return obs, lnl
 
 
-def build_point_fn(spec: TermSpec, priors: Sequence[Prior], *, Q_F: float = 1.0, br_inv: float = 1.0,
-                   cl: float = 0.9, derived: Sequence[str] = DEFAULT_DERIVED):
+def build_point_fn(
+    spec: TermSpec,
+    priors: Sequence[Prior],
+    *,
+    Q_F: float = 1.0,
+    br_inv: float = 1.0,
+    cl: float = 0.9,
+    derived: Sequence[str] = DEFAULT_DERIVED,
+):
     """One-point function for scans: dict of free parameter values -> per-point outputs.
 
     Outputs: ``loglike`` (joint ln L), ``allowed`` (every term inside its ``cl`` region, see

@@ -10,10 +10,11 @@ lnL_i^CL from :func:`djax.likelihood.cl_thresholds`. Solved by the augmented-Lag
 (:func:`djax.inference.maximize_subject_to`; Nocedal & Wright ch. 17), one grid value at a time with one
 compiled solver, so a job can store each grid value as it completes and resume.
 """
+
 from __future__ import annotations
 
 import dataclasses
-from typing import Sequence
+from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
@@ -66,9 +67,19 @@ class ProfileSolver:
         return self._run(float(m))
 
 
-def profile_solver(spec: TermSpec, priors: Sequence[Prior], *, parameter: str = "m_Aprime", cl: float = 0.9,
-                   n_starts: int = 8, seed: int = 0, Q_F: float = 1.0, br_inv: float = 1.0,
-                   outer_iters: int = 15, inner_steps: int = 100) -> ProfileSolver:
+def profile_solver(
+    spec: TermSpec,
+    priors: Sequence[Prior],
+    *,
+    parameter: str = "m_Aprime",
+    cl: float = 0.9,
+    n_starts: int = 8,
+    seed: int = 0,
+    Q_F: float = 1.0,
+    br_inv: float = 1.0,
+    outer_iters: int = 15,
+    inner_steps: int = 100,
+) -> ProfileSolver:
     """A :class:`ProfileSolver` for the indirect terms of ``spec`` at confidence level ``cl``.
 
     Starts: masses, angles and couplings spread over their latent boxes; Yukawas near the centre of their
@@ -90,20 +101,28 @@ def profile_solver(spec: TermSpec, priors: Sequence[Prior], *, parameter: str = 
 
     def objective(z, th):
         m, which = th
-        obs, _ = point_observables(values_from_z(z, free, lo, hi, priors, {parameter: m}), spec, Q_F=Q_F,
-                                   br_inv=br_inv)
+        obs, _ = point_observables(values_from_z(z, free, lo, hi, priors, {parameter: m}), spec, Q_F=Q_F, br_inv=br_inv)
         mus = jnp.stack([obs[o] for _, o in PROFILE_EXPERIMENTS])
         return jnp.log(mus[which] + 1e-300)
 
     def constraints(z, th):
         m, _ = th
-        _, lnl = point_observables(values_from_z(z, free, lo, hi, priors, {parameter: m}), spec, Q_F=Q_F,
-                                   br_inv=br_inv)
+        _, lnl = point_observables(values_from_z(z, free, lo, hi, priors, {parameter: m}), spec, Q_F=Q_F, br_inv=br_inv)
         return thr - lnl[keep]
 
     flat = jnp.broadcast_to(jnp.asarray(x0s, dtype=jnp.float64), (n_exp,) + x0s.shape)
-    opts = dict(method="augmented_lagrangian", outer_iters=outer_iters, inner_steps=inner_steps, inner="lbfgs",
-                learning_rate=0.02, mu0=10.0, mu_growth=10.0, tol=1e-6, gtol=1e-7, rtol=1e-8)
+    opts = dict(
+        method="augmented_lagrangian",
+        outer_iters=outer_iters,
+        inner_steps=inner_steps,
+        inner="lbfgs",
+        learning_rate=0.02,
+        mu0=10.0,
+        mu_growth=10.0,
+        tol=1e-6,
+        gtol=1e-7,
+        rtol=1e-8,
+    )
 
     def run(m: float) -> dict:
         thetas = (jnp.full((n_exp,), m, dtype=jnp.float64), jnp.arange(n_exp))

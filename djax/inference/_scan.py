@@ -33,6 +33,7 @@ spans all global devices, every process generates the same chunk (cheap) and fee
 addressable shards (``jax.make_array_from_callback``), outputs are all-gathered, and only process 0
 writes (``out_dir`` must be on a shared file system for resume).
 """
+
 from __future__ import annotations
 
 import json
@@ -40,8 +41,9 @@ import math
 import sys
 import time
 import warnings
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Protocol, Sequence
+from typing import Any, Protocol
 
 import jax
 import jax.numpy as jnp
@@ -78,7 +80,7 @@ class ScanBox:
     priors: tuple[Prior, ...]
 
     @classmethod
-    def from_priors(cls, priors: Sequence[Any] | Mapping[str, Any]) -> "ScanBox":
+    def from_priors(cls, priors: Sequence[Any] | Mapping[str, Any]) -> ScanBox:
         """From priors (``djax.model.Prior`` objects) or a mapping accepted by :func:`djax.model.resolve_priors`
         restricted to the given names (``name -> (type, low, high[, scale]) | number | Prior``)."""
         try:
@@ -170,8 +172,16 @@ class ScanPlan:
     _uniform: Any = field(default=None, repr=False, compare=False)
 
     @classmethod
-    def make(cls, box: ScanBox, *, n_points: int, method: str = "random", chunk_size: int = 65536,
-             seed: int = 0, grid_points_per_dim: int = 0) -> "ScanPlan":
+    def make(
+        cls,
+        box: ScanBox,
+        *,
+        n_points: int,
+        method: str = "random",
+        chunk_size: int = 65536,
+        seed: int = 0,
+        grid_points_per_dim: int = 0,
+    ) -> ScanPlan:
         if method not in SCAN_METHODS:
             raise ScanError(f"scan.method: expected one of {SCAN_METHODS}, got {method!r}")
         if not (isinstance(n_points, (int, np.integer)) and n_points >= 1):
@@ -184,8 +194,10 @@ class ScanPlan:
         if method == "grid":
             k = grid_points_per_dim or _grid_k(int(n_points), d)
             if k < 2:
-                raise ScanError(f"scan.n_points: {n_points} points are too few for a grid over {d} free "
-                                f"parameters (at least 2^{d} = {2**d} needed), or set scan.grid_points_per_dim")
+                raise ScanError(
+                    f"scan.n_points: {n_points} points are too few for a grid over {d} free "
+                    f"parameters (at least 2^{d} = {2**d} needed), or set scan.grid_points_per_dim"
+                )
             if k**d > 2**53:
                 raise ScanError(f"scan.grid_points_per_dim: {k}^{d} points exceed 2^53")
             n_points, grid_points_per_dim = k**d, k
@@ -212,8 +224,9 @@ class ScanPlan:
         if self.method == "random":
             if self._uniform is None:
                 shape = (self.chunk_size, d)
-                self._uniform = jax.jit(lambda key, j: jax.random.uniform(
-                    jax.random.fold_in(key, j), shape, dtype=jnp.float64))
+                self._uniform = jax.jit(
+                    lambda key, j: jax.random.uniform(jax.random.fold_in(key, j), shape, dtype=jnp.float64)
+                )
             key = jax.random.key(self.seed)
             return np.asarray(self._uniform(key, jnp.uint32(i)))[:m]
         if self.method == "sobol":
@@ -233,9 +246,14 @@ class ScanPlan:
         return np.stack(idx, axis=1).astype(np.float64) / (k - 1)
 
     def fingerprint(self) -> dict[str, Any]:
-        return {"box": self.box.as_json(), "method": self.method, "n_points": self.n_points,
-                "chunk_size": self.chunk_size, "seed": self.seed,
-                "grid_points_per_dim": self.grid_points_per_dim}
+        return {
+            "box": self.box.as_json(),
+            "method": self.method,
+            "n_points": self.n_points,
+            "chunk_size": self.chunk_size,
+            "seed": self.seed,
+            "grid_points_per_dim": self.grid_points_per_dim,
+        }
 
 
 # ----------------------------------------------------------------------------------------------
@@ -258,8 +276,13 @@ class ShardedEvaluator:
     Returns ``(x, outputs)`` as host numpy arrays of length ``m``.
     """
 
-    def __init__(self, point_fn: Callable[[dict], Mapping[str, Any]], box: ScanBox, batch: int,
-                 devices: Sequence[Any] | None = None):
+    def __init__(
+        self,
+        point_fn: Callable[[dict], Mapping[str, Any]],
+        box: ScanBox,
+        batch: int,
+        devices: Sequence[Any] | None = None,
+    ):
         self.box = box
         self.devices = list(devices) if devices is not None else jax.devices()
         n = len(self.devices)
@@ -315,8 +338,9 @@ class ScanSummary:
             self.total.setdefault(key, np.zeros((self.bins, self.bins), np.int64))
             self.allowed.setdefault(key, np.zeros((self.bins, self.bins), np.int64))
 
-    def update(self, box: ScanBox, start: int, u: np.ndarray, x: np.ndarray, allowed: np.ndarray,
-               loglike: np.ndarray | None) -> None:
+    def update(
+        self, box: ScanBox, start: int, u: np.ndarray, x: np.ndarray, allowed: np.ndarray, loglike: np.ndarray | None
+    ) -> None:
         self.n_done += u.shape[0]
         self.n_allowed += int(np.count_nonzero(allowed))
         if loglike is not None:
@@ -343,27 +367,43 @@ class ScanSummary:
         return self.n_allowed / self.n_done if self.n_done else float("nan")
 
     def to_json(self) -> dict[str, Any]:
-        return {"projections": [list(p) for p in self.projections], "bins": self.bins,
-                "n_done": self.n_done, "n_allowed": self.n_allowed, "n_nonfinite": self.n_nonfinite,
-                "best_loglike": self.best_loglike, "best_index": self.best_index, "best_point": self.best_point,
-                "total": {k: v.tolist() for k, v in self.total.items()},
-                "allowed": {k: v.tolist() for k, v in self.allowed.items()}}
+        return {
+            "projections": [list(p) for p in self.projections],
+            "bins": self.bins,
+            "n_done": self.n_done,
+            "n_allowed": self.n_allowed,
+            "n_nonfinite": self.n_nonfinite,
+            "best_loglike": self.best_loglike,
+            "best_index": self.best_index,
+            "best_point": self.best_point,
+            "total": {k: v.tolist() for k, v in self.total.items()},
+            "allowed": {k: v.tolist() for k, v in self.allowed.items()},
+        }
 
     @classmethod
-    def from_json(cls, d: Mapping[str, Any]) -> "ScanSummary":
-        return cls(projections=tuple(tuple(p) for p in d["projections"]), bins=int(d["bins"]),
-                   n_done=int(d["n_done"]), n_allowed=int(d["n_allowed"]), n_nonfinite=int(d["n_nonfinite"]),
-                   best_loglike=d["best_loglike"], best_index=d["best_index"], best_point=d["best_point"],
-                   total={k: np.asarray(v, np.int64) for k, v in d["total"].items()},
-                   allowed={k: np.asarray(v, np.int64) for k, v in d["allowed"].items()})
+    def from_json(cls, d: Mapping[str, Any]) -> ScanSummary:
+        return cls(
+            projections=tuple(tuple(p) for p in d["projections"]),
+            bins=int(d["bins"]),
+            n_done=int(d["n_done"]),
+            n_allowed=int(d["n_allowed"]),
+            n_nonfinite=int(d["n_nonfinite"]),
+            best_loglike=d["best_loglike"],
+            best_index=d["best_index"],
+            best_point=d["best_point"],
+            total={k: np.asarray(v, np.int64) for k, v in d["total"].items()},
+            allowed={k: np.asarray(v, np.int64) for k, v in d["allowed"].items()},
+        )
 
 
 def _allowed_mask(outputs: Mapping[str, np.ndarray], criterion: str, threshold: float) -> np.ndarray:
     if criterion == "auto":
         criterion = "allowed" if "allowed" in outputs else "loglike"
     if criterion not in outputs:
-        raise ScanError(f"scan.criterion: {criterion!r} needs the point function to return an "
-                        f"{criterion!r} output; it returns {sorted(outputs)}")
+        raise ScanError(
+            f"scan.criterion: {criterion!r} needs the point function to return an "
+            f"{criterion!r} output; it returns {sorted(outputs)}"
+        )
     v = np.asarray(outputs[criterion])
     v = v.reshape(v.shape[0], -1)
     if criterion == "allowed":
@@ -405,9 +445,17 @@ def scan_maps(summary: ScanSummary, box: ScanBox) -> dict[str, dict[str, Any]]:
         tot, alw = summary.total[key], summary.allowed[key]
         with np.errstate(invalid="ignore", divide="ignore"):
             frac = np.where(tot > 0, alw / np.maximum(tot, 1), np.nan)
-        out[key] = {"x": a, "y": b, "total": tot, "allowed": alw, "fraction": frac,
-                    "x_edges": box.edges(a, summary.bins), "y_edges": box.edges(b, summary.bins),
-                    "x_scale": box.kinds[box.free.index(a)], "y_scale": box.kinds[box.free.index(b)]}
+        out[key] = {
+            "x": a,
+            "y": b,
+            "total": tot,
+            "allowed": alw,
+            "fraction": frac,
+            "x_edges": box.edges(a, summary.bins),
+            "y_edges": box.edges(b, summary.bins),
+            "x_scale": box.kinds[box.free.index(a)],
+            "y_scale": box.kinds[box.free.index(b)],
+        }
     return out
 
 
@@ -431,18 +479,37 @@ class ScanStore(Protocol):
 
 def scan_settings(plan: ScanPlan, projections, bins, store, store_points, criterion, loglike_threshold) -> dict:
     """Everything that determines a scan's stored results (compared on resume)."""
-    return {"plan": plan.fingerprint(), "projections": [list(p) for p in projections], "bins": int(bins),
-            "store": list(store), "store_points": bool(store_points), "criterion": criterion,
-            "loglike_threshold": float(loglike_threshold)}
+    return {
+        "plan": plan.fingerprint(),
+        "projections": [list(p) for p in projections],
+        "bins": int(bins),
+        "store": list(store),
+        "store_points": bool(store_points),
+        "criterion": criterion,
+        "loglike_threshold": float(loglike_threshold),
+    }
 
 
-def run_scan(point_fn: Callable[[dict], Mapping[str, Any]], priors: Sequence[Any] | Mapping[str, Any] | ScanBox,
-             *, n_points: int, method: str = "sobol", chunk_size: int = 65536, seed: int = 0,
-             store: ScanStore | None = None, grid_points_per_dim: int = 0,
-             projections: Sequence[Sequence[str]] = (), bins: int = 50, store_keys: Sequence[str] = ("all",),
-             store_points: bool = True, criterion: str = "auto", loglike_threshold: float = -2.302585092994046,
-             progress: bool | None = None, devices: Sequence[Any] | None = None,
-             on_chunk: Callable[[int, ScanSummary], None] | None = None) -> ScanResult:
+def run_scan(
+    point_fn: Callable[[dict], Mapping[str, Any]],
+    priors: Sequence[Any] | Mapping[str, Any] | ScanBox,
+    *,
+    n_points: int,
+    method: str = "sobol",
+    chunk_size: int = 65536,
+    seed: int = 0,
+    store: ScanStore | None = None,
+    grid_points_per_dim: int = 0,
+    projections: Sequence[Sequence[str]] = (),
+    bins: int = 50,
+    store_keys: Sequence[str] = ("all",),
+    store_points: bool = True,
+    criterion: str = "auto",
+    loglike_threshold: float = -2.302585092994046,
+    progress: bool | None = None,
+    devices: Sequence[Any] | None = None,
+    on_chunk: Callable[[int, ScanSummary], None] | None = None,
+) -> ScanResult:
     """Evaluate ``point_fn`` over ``n_points`` points of the prior box, streamed and sharded.
 
     Args:
@@ -468,8 +535,9 @@ def run_scan(point_fn: Callable[[dict], Mapping[str, Any]], priors: Sequence[Any
     if criterion not in SCAN_CRITERIA:
         raise ScanError(f"scan.criterion: expected one of {SCAN_CRITERIA}, got {criterion!r}")
     box = priors if isinstance(priors, ScanBox) else ScanBox.from_priors(priors)
-    plan = ScanPlan.make(box, n_points=n_points, method=method, chunk_size=chunk_size, seed=seed,
-                         grid_points_per_dim=grid_points_per_dim)
+    plan = ScanPlan.make(
+        box, n_points=n_points, method=method, chunk_size=chunk_size, seed=seed, grid_points_per_dim=grid_points_per_dim
+    )
     projections = tuple((str(a), str(b)) for a, b in projections)
     for a, b in projections:
         for s in (a, b):
@@ -484,8 +552,11 @@ def run_scan(point_fn: Callable[[dict], Mapping[str, Any]], priors: Sequence[Any
     start_chunk, out_keys = 0, None
     state = store.load() if store is not None else None
     if state is not None:
-        diff = [k for k in settings if json.dumps(state["settings"].get(k), sort_keys=True)
-                != json.dumps(settings[k], sort_keys=True)]
+        diff = [
+            k
+            for k in settings
+            if json.dumps(state["settings"].get(k), sort_keys=True) != json.dumps(settings[k], sort_keys=True)
+        ]
         if diff:
             raise ScanError(f"cannot resume the scan: settings differ from the stored ones in {', '.join(diff)}")
         start_chunk = int(state["completed_chunks"])
@@ -497,16 +568,31 @@ def run_scan(point_fn: Callable[[dict], Mapping[str, Any]], priors: Sequence[Any
 
     def _state(completed: int) -> dict:
         timings["total_s"] = time.perf_counter() - t_start
-        return {"completed_chunks": completed, "n_chunks": plan.n_chunks, "n_points": plan.n_points,
-                "settings": settings, "output_keys": out_keys, "summary": summary.to_json(),
-                "timings": dict(timings)}
+        return {
+            "completed_chunks": completed,
+            "n_chunks": plan.n_chunks,
+            "n_points": plan.n_points,
+            "settings": settings,
+            "output_keys": out_keys,
+            "summary": summary.to_json(),
+            "timings": dict(timings),
+        }
 
     def _result(completed: int) -> ScanResult:
-        return ScanResult(n_points=plan.n_points, n_done=summary.n_done, n_chunks=plan.n_chunks,
-                          completed_chunks=completed, n_allowed=summary.n_allowed,
-                          allowed_fraction=summary.allowed_fraction, best_loglike=summary.best_loglike,
-                          best_point=summary.best_point, maps=scan_maps(summary, box), timings=dict(timings),
-                          criterion=criterion, method=plan.method)
+        return ScanResult(
+            n_points=plan.n_points,
+            n_done=summary.n_done,
+            n_chunks=plan.n_chunks,
+            completed_chunks=completed,
+            n_allowed=summary.n_allowed,
+            allowed_fraction=summary.allowed_fraction,
+            best_loglike=summary.best_loglike,
+            best_point=summary.best_point,
+            maps=scan_maps(summary, box),
+            timings=dict(timings),
+            criterion=criterion,
+            method=plan.method,
+        )
 
     def _finish(completed: int) -> ScanResult:
         res = _result(completed)
@@ -523,8 +609,14 @@ def run_scan(point_fn: Callable[[dict], Mapping[str, Any]], priors: Sequence[Any
         progress = sys.stderr.isatty()
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=plan.n_points, initial=summary.n_done, unit="pt", unit_scale=True, disable=not progress,
-               desc=f"scan ({plan.method}, {len(evaluator.devices)} dev)")
+    bar = tqdm(
+        total=plan.n_points,
+        initial=summary.n_done,
+        unit="pt",
+        unit_scale=True,
+        disable=not progress,
+        desc=f"scan ({plan.method}, {len(evaluator.devices)} dev)",
+    )
     completed = start_chunk
     n_done0 = summary.n_done
     try:
@@ -540,8 +632,9 @@ def run_scan(point_fn: Callable[[dict], Mapping[str, Any]], priors: Sequence[Any
                 out_keys = sorted(outputs) if store_keys == ("all",) else list(store_keys)
                 missing = [k for k in out_keys if k not in outputs]
                 if missing:
-                    raise ScanError(f"scan.store: the point function has no output {missing[0]!r} "
-                                    f"(it returns {sorted(outputs)})")
+                    raise ScanError(
+                        f"scan.store: the point function has no output {missing[0]!r} (it returns {sorted(outputs)})"
+                    )
                 if store is not None:
                     store.create(plan, x, outputs, out_keys, store_points)
             allowed = _allowed_mask(outputs, criterion, loglike_threshold)
@@ -551,8 +644,9 @@ def run_scan(point_fn: Callable[[dict], Mapping[str, Any]], priors: Sequence[Any
             timings["generate_s"] += t1 - t0
             timings["evaluate_s"] += t2 - t1
             if store is not None:
-                store.write_chunk(i, start, stop, x if store_points else None, {k: outputs[k] for k in out_keys},
-                                  _state(completed))
+                store.write_chunk(
+                    i, start, stop, x if store_points else None, {k: outputs[k] for k in out_keys}, _state(completed)
+                )
             timings["write_s"] += time.perf_counter() - t2
             bar.update(stop - start)
             if on_chunk is not None:
@@ -568,21 +662,54 @@ def run_scan(point_fn: Callable[[dict], Mapping[str, Any]], priors: Sequence[Any
     return _finish(completed)
 
 
-def benchmark_point_fn(point_fn: Callable[[dict], Mapping[str, Any]], priors: Any, *, n_points: int = 65536,
-                       chunk_size: int = 16384, seed: int = 0, devices: Sequence[Any] | None = None
-                       ) -> dict[str, float]:
+def benchmark_point_fn(
+    point_fn: Callable[[dict], Mapping[str, Any]],
+    priors: Any,
+    *,
+    n_points: int = 65536,
+    chunk_size: int = 16384,
+    seed: int = 0,
+    devices: Sequence[Any] | None = None,
+) -> dict[str, float]:
     """Throughput of ``point_fn`` through the scan machinery (nothing stored): compile + first-chunk
     time, steady-state points per second, device count."""
-    res = run_scan(point_fn, priors, n_points=n_points, method="random", chunk_size=chunk_size, seed=seed,
-                   criterion="auto", progress=False, devices=devices)
+    res = run_scan(
+        point_fn,
+        priors,
+        n_points=n_points,
+        method="random",
+        chunk_size=chunk_size,
+        seed=seed,
+        criterion="auto",
+        progress=False,
+        devices=devices,
+    )
     t = res.timings
     steady = t["evaluate_s"] - t["first_chunk_s"]
     n_steady = max(n_points - min(chunk_size, n_points), 0)
-    return {"n_points": n_points, "chunk_size": chunk_size, "devices": t["devices"],
-            "first_chunk_s": t["first_chunk_s"], "evaluate_s": t["evaluate_s"],
-            "points_per_s": (n_steady / steady) if n_steady and steady > 0 else float("nan"),
-            "total_s": t["total_s"]}
+    return {
+        "n_points": n_points,
+        "chunk_size": chunk_size,
+        "devices": t["devices"],
+        "first_chunk_s": t["first_chunk_s"],
+        "evaluate_s": t["evaluate_s"],
+        "points_per_s": (n_steady / steady) if n_steady and steady > 0 else float("nan"),
+        "total_s": t["total_s"],
+    }
 
 
-__all__ = ["ScanBox", "ScanPlan", "ScanSummary", "ScanResult", "ScanError", "ScanStore", "ShardedEvaluator",
-           "run_scan", "scan_settings", "scan_maps", "benchmark_point_fn", "SCAN_METHODS", "SCAN_CRITERIA"]
+__all__ = [
+    "ScanBox",
+    "ScanPlan",
+    "ScanSummary",
+    "ScanResult",
+    "ScanError",
+    "ScanStore",
+    "ShardedEvaluator",
+    "run_scan",
+    "scan_settings",
+    "scan_maps",
+    "benchmark_point_fn",
+    "SCAN_METHODS",
+    "SCAN_CRITERIA",
+]

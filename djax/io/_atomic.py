@@ -3,6 +3,7 @@
 A file is written to a temporary sibling, flushed and fsynced, then ``os.replace``-d into place, so a crash,
 Ctrl-C or SIGKILL leaves either the old or the new file, never a truncated one.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -11,9 +12,10 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -124,5 +126,15 @@ def sha256_arrays(arrays: dict[str, np.ndarray]) -> str:
     return h.hexdigest()
 
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_write_json", "atomic_path", "atomic_folder",
-           "json_text", "json_default", "sha256_bytes", "sha256_file", "sha256_arrays"]
+__all__ = [
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "atomic_write_json",
+    "atomic_path",
+    "atomic_folder",
+    "json_text",
+    "json_default",
+    "sha256_bytes",
+    "sha256_file",
+    "sha256_arrays",
+]

@@ -5,6 +5,7 @@ file), ``state_<warmup>_<draws>.npz`` (the whole Markov-chain state, adaptation 
 ``draws_<k>.npz`` (the draws and statistics of sampling segment k). Every file is written atomically and
 verified against its checksum when read, so a corrupt or truncated checkpoint is reported, never used.
 """
+
 from __future__ import annotations
 
 import io as _io
@@ -67,8 +68,9 @@ class NutsCheckpoint:
         if not isinstance(m, dict) or m.get("format") != FORMAT:
             raise CheckpointError(p, "format", f"not a djax NUTS checkpoint manifest (format {FORMAT!r})")
         if m.get("version") != VERSION:
-            raise CheckpointError(p, "version", f"checkpoint format version {m.get('version')!r}; this djax "
-                                                f"reads version {VERSION}")
+            raise CheckpointError(
+                p, "version", f"checkpoint format version {m.get('version')!r}; this djax reads version {VERSION}"
+            )
         for k in ("progress", "state", "segments"):
             if k not in m:
                 raise CheckpointError(p, k, "missing from the checkpoint manifest")
@@ -87,8 +89,7 @@ class NutsCheckpoint:
     def save(self, progress: dict, state_arrays: dict, segment_arrays: dict | None) -> None:
         """Store a completed segment: draws (sampling phase), then the state, then the manifest (atomic)."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        m = self._manifest or {"format": FORMAT, "version": VERSION, "progress": {}, "state": None,
-                               "segments": []}
+        m = self._manifest or {"format": FORMAT, "version": VERSION, "progress": {}, "state": None, "segments": []}
         segments = list(m["segments"])
         if segment_arrays is not None:
             data = _npz_bytes(segment_arrays)
@@ -99,8 +100,13 @@ class NutsCheckpoint:
         name = f"state_{progress['warmup_done']:07d}_{progress['draws_done']:07d}.npz"
         atomic_write_bytes(self.folder / name, data)
         old = m["state"]["file"] if m.get("state") else None
-        m = {"format": FORMAT, "version": VERSION, "progress": dict(progress),
-             "state": {"file": name, "sha256": sha256_bytes(data)}, "segments": segments}
+        m = {
+            "format": FORMAT,
+            "version": VERSION,
+            "progress": dict(progress),
+            "state": {"file": name, "sha256": sha256_bytes(data)},
+            "segments": segments,
+        }
         atomic_write_json(self.manifest_path, m)
         self._manifest = m
         if old is not None and old != name:

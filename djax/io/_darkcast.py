@@ -28,17 +28,18 @@ order, recording what each rule did:
 Malformed files raise :class:`DarkCastFileError` (a ``ValueError`` via ``LimitFileError``) carrying
 ``path``, ``line``, ``key`` and ``message``.
 """
+
 from __future__ import annotations
 
 import ast
 import hashlib
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
 
 import numpy as np
 
@@ -76,8 +77,7 @@ __all__ = [
 #: DarkCast's "no limit" coupling sentinel (``Limit.recast(gmax=1e5)``).
 GMAX = 1.0e5
 #: Column layouts of ``.lmt`` files.
-LMT_KINDS = {("mass", "lower"): "one_sided", ("mass", "lower", "upper"): "two_sided",
-             ("mass", "g", "r"): "rvalues"}
+LMT_KINDS = {("mass", "lower"): "one_sided", ("mass", "lower", "upper"): "two_sided", ("mass", "g", "r"): "rvalues"}
 MIN_ROWS = 2
 #: DarkCast decay-channel names -> djax channel names (``djax.observables``).
 _CHANNEL_MAP = {"e_e": "ee", "mu_mu": "mumu", "tau_tau": "tautau", "invisible": "invisible", "none": "none"}
@@ -270,8 +270,19 @@ def _call_args(expr: str, func: str, path, line, key) -> str:
     return m.group(1)
 
 
-_NUM_NODES = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Constant, ast.Add, ast.Sub, ast.Mult, ast.Div,
-              ast.USub, ast.UAdd, ast.Pow)
+_NUM_NODES = (
+    ast.Expression,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.Constant,
+    ast.Add,
+    ast.Sub,
+    ast.Mult,
+    ast.Div,
+    ast.USub,
+    ast.UAdd,
+    ast.Pow,
+)
 
 
 def _const_number(text: str):
@@ -300,10 +311,15 @@ def _const_number(text: str):
                 return a * b
             if isinstance(n.op, ast.Div):
                 return a / b
-            return a ** b
-        if (isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "float"
-                and len(n.args) == 1 and isinstance(n.args[0], ast.Constant)
-                and isinstance(n.args[0].value, str)):
+            return a**b
+        if (
+            isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Name)
+            and n.func.id == "float"
+            and len(n.args) == 1
+            and isinstance(n.args[0], ast.Constant)
+            and isinstance(n.args[0].value, str)
+        ):
             return float(n.args[0].value)
         raise ValueError("not a constant")
 
@@ -401,16 +417,18 @@ def parse_darkcast_meta(path) -> DarkCastMeta:
     elif isinstance(dec, (list, tuple)) and dec and all(isinstance(x, str) for x in dec):
         decay = tuple(dec)
     else:
-        raise DarkCastFileError(p, loc("decay"), "decay", f"expected a channel string or a list of them, "
-                                                          f"got {values['decay'][:60]!r}")
+        raise DarkCastFileError(
+            p, loc("decay"), "decay", f"expected a channel string or a list of them, got {values['decay'][:60]!r}"
+        )
     for d in decay:
         if not re.fullmatch(r"[A-Za-z0-9_+\-']+", d):
             raise DarkCastFileError(p, loc("decay"), "decay", f"malformed channel name {d!r}")
     # bounds
     bm = re.match(r'^(?:darkcast\.)?(Datasets?)\s*\(\s*["\']([^"\']+)["\']\s*\)\s*$', values["bounds"])
     if not bm:
-        raise DarkCastFileError(p, loc("bounds"), "bounds",
-                                f"expected darkcast.Dataset(s)(\"<file>.lmt\"), got {values['bounds'][:60]!r}")
+        raise DarkCastFileError(
+            p, loc("bounds"), "bounds", f'expected darkcast.Dataset(s)("<file>.lmt"), got {values["bounds"][:60]!r}'
+        )
     bounds_class, bounds_file = bm.group(1), Path(bm.group(2)).name
     # efficiency
     eff: dict[str, object] = {}
@@ -447,11 +465,26 @@ def parse_darkcast_meta(path) -> DarkCastMeta:
     notes = strings.get("notes", "")
     bib = strings.get("bibtex", "")
     return DarkCastMeta(
-        path=str(p), name=p.stem, header=tuple(header), notes=notes, bibtex=bib,
-        bibtex_fields=MappingProxyType(_bibtex_fields(bib)), model=model,
-        model_args=", ".join(margs[1:]), states=states, production=production, decay=decay,
-        bounds_class=bounds_class, bounds_file=bounds_file, efficiency=MappingProxyType(eff),
-        t0=t0, t1=t1, lratio=lratio, rvals=rvals, search=search, lines=MappingProxyType(lines),
+        path=str(p),
+        name=p.stem,
+        header=tuple(header),
+        notes=notes,
+        bibtex=bib,
+        bibtex_fields=MappingProxyType(_bibtex_fields(bib)),
+        model=model,
+        model_args=", ".join(margs[1:]),
+        states=states,
+        production=production,
+        decay=decay,
+        bounds_class=bounds_class,
+        bounds_file=bounds_file,
+        efficiency=MappingProxyType(eff),
+        t0=t0,
+        t1=t1,
+        lratio=lratio,
+        rvals=rvals,
+        search=search,
+        lines=MappingProxyType(lines),
     )
 
 
@@ -508,12 +541,14 @@ def read_lmt(path) -> RawLmt:
                     comments.append(c)
             continue
         if columns is None:
-            raise DarkCastFileError(p, i, "header", "data before the column header line "
-                                                    f"(one of {[' '.join(k) for k in LMT_KINDS]})")
+            raise DarkCastFileError(
+                p, i, "header", f"data before the column header line (one of {[' '.join(k) for k in LMT_KINDS]})"
+            )
         toks = body.split()
         if len(toks) != len(columns):
-            raise DarkCastFileError(p, i, "row", f"expected {len(columns)} columns ({' '.join(columns)}), "
-                                                 f"got {len(toks)}: {raw.strip()!r}")
+            raise DarkCastFileError(
+                p, i, "row", f"expected {len(columns)} columns ({' '.join(columns)}), got {len(toks)}: {raw.strip()!r}"
+            )
         rows.append([_num(p, i, col, t) for col, t in zip(columns, toks)])
         lines.append(i)
     if columns is None:
@@ -526,8 +561,15 @@ def read_lmt(path) -> RawLmt:
         if bad.size:
             k = int(bad[0])
             raise DarkCastFileError(p, lines[k], col, f"must be > 0, got {data[k, j]!r}")
-    return RawLmt(str(p), columns, LMT_KINDS[columns], MappingProxyType(prov), tuple(comments),
-                  np.array(lines, dtype=np.int64), data)
+    return RawLmt(
+        str(p),
+        columns,
+        LMT_KINDS[columns],
+        MappingProxyType(prov),
+        tuple(comments),
+        np.array(lines, dtype=np.int64),
+        data,
+    )
 
 
 @dataclass(frozen=True)
@@ -635,13 +677,28 @@ def _load_cached(lmt: str, meta: str | None, mtime: int, size: int, meta_stat=No
     if md is not None and not md.rvals:
         want = "two_sided" if md.bounds_class == "Datasets" else "one_sided"
         if want != raw.kind:
-            raise DarkCastFileError(lmt, None, "columns", f"metadata {Path(meta).name} declares "
-                                                         f"{md.bounds_class} ({want}) but the file is {raw.kind}")
+            raise DarkCastFileError(
+                lmt,
+                None,
+                "columns",
+                f"metadata {Path(meta).name} declares {md.bounds_class} ({want}) but the file is {raw.kind}",
+            )
     lines, m, lo, hi, removed, no_limit, reordered = clean_lmt(raw)
     return DarkCastLimit(
-        path=lmt, name=Path(lmt).stem, kind=raw.kind, m=m, eps_lo=lo, eps_hi=hi, lines=lines, removed=removed,
-        no_limit=no_limit, reordered=reordered, n_raw=int(raw.data.shape[0]), provenance=raw.provenance,
-        meta=md, sha256=_sha256(Path(lmt)),
+        path=lmt,
+        name=Path(lmt).stem,
+        kind=raw.kind,
+        m=m,
+        eps_lo=lo,
+        eps_hi=hi,
+        lines=lines,
+        removed=removed,
+        no_limit=no_limit,
+        reordered=reordered,
+        n_raw=int(raw.data.shape[0]),
+        provenance=raw.provenance,
+        meta=md,
+        sha256=_sha256(Path(lmt)),
     )
 
 
@@ -696,8 +753,9 @@ def rvalue_islands(raw: RawLmt):
     ms = np.unique(d[:, 0])
     gs = np.unique(d[:, 1])
     if ms.size * gs.size != d.shape[0]:
-        raise DarkCastFileError(raw.path, None, "rows", f"not a complete grid: {ms.size} masses x {gs.size} "
-                                                        f"couplings != {d.shape[0]} rows")
+        raise DarkCastFileError(
+            raw.path, None, "rows", f"not a complete grid: {ms.size} masses x {gs.size} couplings != {d.shape[0]} rows"
+        )
     islands, cur = [], []
     for mm in ms:
         sel = d[d[:, 0] == mm]
@@ -745,9 +803,29 @@ def format_lmt(m, eps_lo, eps_hi=None, *, header=()) -> str:
 VISIBLE_KEYS = ("metadata", "channel", "two_sided", "search", "ref_states")
 #: Keys of a ``[limit.<id>]`` table with ``form = "visible_curve"``.
 VISIBLE_ENTRY_KEYS = (
-    "observable", "form", "shape", "cl", "power", "file", "metadata", "sha256", "channel", "two_sided", "search",
-    "ref_states", "experiment", "arxiv", "journal", "year", "version", "date", "status", "kind", "tags",
-    "notes", "unit",
+    "observable",
+    "form",
+    "shape",
+    "cl",
+    "power",
+    "file",
+    "metadata",
+    "sha256",
+    "channel",
+    "two_sided",
+    "search",
+    "ref_states",
+    "experiment",
+    "arxiv",
+    "journal",
+    "year",
+    "version",
+    "date",
+    "status",
+    "kind",
+    "tags",
+    "notes",
+    "unit",
 )
 #: Required keys of a visible-search entry (besides ``observable``, ``form``, ``status``, ``kind``,
 #: ``experiment`` that every registry entry needs).
@@ -768,10 +846,15 @@ def check_visible_fields(raw: Mapping, err) -> dict:
             raise err(None, f"missing required key {k!r} for form 'visible_curve'")
     chan = raw["channel"]
     chan = (chan,) if isinstance(chan, str) else chan
-    if (not isinstance(chan, (list, tuple)) or not chan
-            or not all(isinstance(c, str) and _CHANNEL_RE.fullmatch(c) for c in chan)):
-        raise err("channel", f"expected a DarkCast decay name or a list of them (e_e, mu_mu, pi+_pi-...), "
-                             f"got {raw['channel']!r}")
+    if (
+        not isinstance(chan, (list, tuple))
+        or not chan
+        or not all(isinstance(c, str) and _CHANNEL_RE.fullmatch(c) for c in chan)
+    ):
+        raise err(
+            "channel",
+            f"expected a DarkCast decay name or a list of them (e_e, mu_mu, pi+_pi-...), got {raw['channel']!r}",
+        )
     if not isinstance(raw["two_sided"], bool):
         raise err("two_sided", f"expected true or false, got {raw['two_sided']!r}")
     if raw["search"] not in SEARCHES:
@@ -780,8 +863,12 @@ def check_visible_fields(raw: Mapping, err) -> dict:
     if ref is not None:
         from ..observables import VISIBLE_CHANNELS
 
-        if isinstance(ref, str) or not isinstance(ref, (list, tuple)) or not ref \
-                or not all(isinstance(s, str) for s in ref):
+        if (
+            isinstance(ref, str)
+            or not isinstance(ref, (list, tuple))
+            or not ref
+            or not all(isinstance(s, str) for s in ref)
+        ):
             raise err("ref_states", f"expected a non-empty list of DarkCast decay names, got {ref!r}")
         bad = [s for s in ref if channel_of_decay(s) not in VISIBLE_CHANNELS]
         if bad:
@@ -871,10 +958,24 @@ def visible_entries(registry, ids=None) -> dict[str, VisibleEntry]:
         lim = registry.visible_limit(i)
         r = e.reference
         out[i] = VisibleEntry(
-            id=i, limit=lim, channel=tuple(e.channel), two_sided=bool(e.two_sided), search=e.search, cl=float(e.cl),
-            shape=e.shape, ref_states=reference_channels(e.ref_states, lim), experiment=r.experiment, arxiv=r.arxiv,
-            journal=r.journal, year=r.year, version=e.version, status=e.status, kind=e.kind, tags=tuple(e.tags),
-            notes=e.notes, origin=e.origin,
+            id=i,
+            limit=lim,
+            channel=tuple(e.channel),
+            two_sided=bool(e.two_sided),
+            search=e.search,
+            cl=float(e.cl),
+            shape=e.shape,
+            ref_states=reference_channels(e.ref_states, lim),
+            experiment=r.experiment,
+            arxiv=r.arxiv,
+            journal=r.journal,
+            year=r.year,
+            version=e.version,
+            status=e.status,
+            kind=e.kind,
+            tags=tuple(e.tags),
+            notes=e.notes,
+            origin=e.origin,
         )
     return out
 
@@ -907,7 +1008,10 @@ def compile_visible_terms(entries: Mapping[str, VisibleEntry], ids=None, *, tag:
         raise ValueError("compile_visible_terms: no entries selected")
     es = [entries[i] for i in ids]
     terms = make_visible_terms(
-        [e.limit.table() for e in es], [e.two_sided for e in es], cl=[e.cl for e in es],
-        shape=[FORM_CODES[e.shape] for e in es], ref_states=[e.ref_states for e in es],
+        [e.limit.table() for e in es],
+        [e.two_sided for e in es],
+        cl=[e.cl for e in es],
+        shape=[FORM_CODES[e.shape] for e in es],
+        ref_states=[e.ref_states for e in es],
     )
     return terms, ids

@@ -1,4 +1,5 @@
 """Posterior files: one writer and one reader of ArviZ DataTrees (``posterior.nc`` / ``posterior.zarr``)."""
+
 from __future__ import annotations
 
 import os

@@ -26,16 +26,17 @@ applied in this order; each rule records the file lines it removed:
 Clean files (the DarkCast digitisations, the NA64mu tables) pass through unchanged. Errors raise
 :class:`LimitFileError` naming the file, the line and the field.
 """
+
 from __future__ import annotations
 
 import csv
 import io as _io
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
 
 import numpy as np
 
@@ -61,8 +62,19 @@ __all__ = [
 
 CURVE_HEADER = ("m_Aprime_GeV", "epsilon_max")
 SCALAR_CSV_COLUMNS = (
-    "id", "observable", "value", "uncertainty", "unit", "cl_percent", "form", "experiment", "year",
-    "arxiv", "journal", "status", "notes",
+    "id",
+    "observable",
+    "value",
+    "uncertainty",
+    "unit",
+    "cl_percent",
+    "form",
+    "experiment",
+    "year",
+    "arxiv",
+    "journal",
+    "status",
+    "notes",
 )
 MIN_CURVE_ROWS = 2
 
@@ -165,14 +177,12 @@ def read_curve_csv(path) -> RawCurve:
         if not header_seen:
             cols = tuple(c.strip() for c in s.split(","))
             if cols != CURVE_HEADER:
-                raise LimitFileError(p, i, "header",
-                                     f"expected {','.join(CURVE_HEADER)!r}, got {s!r}")
+                raise LimitFileError(p, i, "header", f"expected {','.join(CURVE_HEADER)!r}, got {s!r}")
             header_seen = True
             continue
         parts = s.split(",")
         if len(parts) != 2:
-            raise LimitFileError(p, i, "row", f"expected 2 columns ({','.join(CURVE_HEADER)}), "
-                                              f"got {len(parts)}: {s!r}")
+            raise LimitFileError(p, i, "row", f"expected 2 columns ({','.join(CURVE_HEADER)}), got {len(parts)}: {s!r}")
         m = _num(p, i, CURVE_HEADER[0], parts[0])
         e = _num(p, i, CURVE_HEADER[1], parts[1])
         if m <= 0:
@@ -212,8 +222,15 @@ def _fold_mask(lm: np.ndarray, le: np.ndarray, rtol: float, max_chord: float) ->
     return le > env + rtol
 
 
-def clean_curve(raw: RawCurve, *, allow: tuple[str, ...] = (), close_jump: float = 1.5,
-                wall_slope: float = 200.0, max_chord: float = 0.1, rtol: float = 1e-9) -> CleanCurve:
+def clean_curve(
+    raw: RawCurve,
+    *,
+    allow: tuple[str, ...] = (),
+    close_jump: float = 1.5,
+    wall_slope: float = 200.0,
+    max_chord: float = 0.1,
+    rtol: float = 1e-9,
+) -> CleanCurve:
     """Apply the cleaning rules of this module's docstring; see :class:`CleanCurve` for the result.
 
     Rows removed as drawing artefacts (``closing``, ``duplicate``, ``wall``) are always dropped and reported in
@@ -254,13 +271,19 @@ def clean_curve(raw: RawCurve, *, allow: tuple[str, ...] = (), close_jump: float
     # 2. fold: lower envelope of the drawn polyline
     fold = _fold_mask(np.log(m), np.log(e), rtol, max_chord)
     if fold.any() and "fold" not in allow:
-        rows = ", ".join(f"{int(ln)} (m = {mm:.4g} GeV, eps = {ee:.3g})"
-                         for ln, mm, ee in zip(lines[fold][:5], m[fold][:5], e[fold][:5]))
+        rows = ", ".join(
+            f"{int(ln)} (m = {mm:.4g} GeV, eps = {ee:.3g})"
+            for ln, mm, ee in zip(lines[fold][:5], m[fold][:5], e[fold][:5])
+        )
         more = "" if fold.sum() <= 5 else f" and {int(fold.sum()) - 5} more"
-        raise LimitFileError(raw.path, int(lines[fold][0]), CURVE_HEADER[0],
-                             f"{int(fold.sum())} row(s) lie above another strand of the drawn curve and would be "
-                             f"dropped by the fold rule: line {rows}{more}; fix the file, or allow the rule for "
-                             "this curve with allow_cleaning = [\"fold\"] in its registry entry")
+        raise LimitFileError(
+            raw.path,
+            int(lines[fold][0]),
+            CURVE_HEADER[0],
+            f"{int(fold.sum())} row(s) lie above another strand of the drawn curve and would be "
+            f"dropped by the fold rule: line {rows}{more}; fix the file, or allow the rule for "
+            'this curve with allow_cleaning = ["fold"] in its registry entry',
+        )
     drop("fold", fold)
     # 3. duplicates: keep the smallest eps at equal mass
     order = np.lexsort((e, m))
@@ -286,14 +309,18 @@ def clean_curve(raw: RawCurve, *, allow: tuple[str, ...] = (), close_jump: float
             break
         drop("wall", mask)
     if m.size < MIN_CURVE_ROWS:
-        raise LimitFileError(raw.path, None, "rows",
-                             f"fewer than {MIN_CURVE_ROWS} rows left after cleaning ({m.size})")
+        raise LimitFileError(raw.path, None, "rows", f"fewer than {MIN_CURVE_ROWS} rows left after cleaning ({m.size})")
     if not (np.all(np.diff(m) > 0) and np.all(e > 0)):  # guaranteed by the rules; kept as a guard
         raise LimitFileError(raw.path, None, "rows", "cleaning did not give a single-valued curve")
     return CleanCurve(
-        path=raw.path, provenance=raw.provenance, lines=lines, m=m, eps=e,
+        path=raw.path,
+        provenance=raw.provenance,
+        lines=lines,
+        m=m,
+        eps=e,
         removed=MappingProxyType({k: tuple(v) for k, v in removed.items()}),
-        reordered=reordered, n_raw=int(raw.m.size),
+        reordered=reordered,
+        n_raw=int(raw.m.size),
     )
 
 
@@ -324,8 +351,10 @@ def curve_table(curve: CleanCurve):
 def cleaning_report(curve: CleanCurve) -> str:
     """One human-readable paragraph: rows kept, rows removed per rule (file line, m, eps)."""
     name = Path(curve.path).name
-    out = [f"{name}: {curve.n_raw} raw rows -> {curve.m.size} kept "
-           f"(m = {curve.m[0]:.4g} .. {curve.m[-1]:.4g} GeV); {curve.reordered} kept rows reordered"]
+    out = [
+        f"{name}: {curve.n_raw} raw rows -> {curve.m.size} kept "
+        f"(m = {curve.m[0]:.4g} .. {curve.m[-1]:.4g} GeV); {curve.reordered} kept rows reordered"
+    ]
     for rule, rows in curve.removed.items():
         if rows:
             lines = ", ".join(f"{ln} ({mm:.4g}, {ee:.3g})" for ln, mm, ee in rows)
@@ -402,9 +431,20 @@ def read_scalar_limits_csv(path=None) -> dict[str, ScalarRow]:
             except ValueError:
                 raise LimitFileError(p, i, "year", f"not an integer: {d['year']!r}") from None
         rows[d["id"]] = ScalarRow(
-            line=i, id=d["id"], observable=d["observable"], value=value, uncertainty=unc, unit=d["unit"],
-            cl_percent=clp, form=d["form"], experiment=d["experiment"], year=year, arxiv=d["arxiv"],
-            journal=d["journal"], status=d["status"], notes=d["notes"],
+            line=i,
+            id=d["id"],
+            observable=d["observable"],
+            value=value,
+            uncertainty=unc,
+            unit=d["unit"],
+            cl_percent=clp,
+            form=d["form"],
+            experiment=d["experiment"],
+            year=year,
+            arxiv=d["arxiv"],
+            journal=d["journal"],
+            status=d["status"],
+            notes=d["notes"],
         )
     if header is None:
         raise LimitFileError(p, None, "header", "missing header line")

@@ -4,15 +4,17 @@ Holds the job, its status (``created``, ``running``, ``done``, ``interrupted``, 
 JAX devices, platform, seed, command line, timings, the fingerprint of everything that determines the results,
 and the earlier sessions of a resumed run.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
 import json
 import platform
 import sys
+from collections.abc import Mapping, Sequence
 from importlib import metadata as _md
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from ..errors import DjaxError
 from ._atomic import atomic_write_json
@@ -23,7 +25,7 @@ STATUSES = ("created", "running", "done", "interrupted", "failed")
 
 
 def now_utc(timespec: str = "seconds") -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec=timespec)
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec=timespec)
 
 
 def package_versions(names: Sequence[str] = VERSIONED_PACKAGES) -> dict[str, str | None]:
@@ -41,15 +43,24 @@ def device_info() -> dict[str, Any]:
     """JAX backend, process layout and the global device list."""
     import jax
 
-    return {"backend": jax.default_backend(), "process_index": jax.process_index(),
-            "process_count": jax.process_count(), "device_count": jax.device_count(),
-            "local_device_count": jax.local_device_count(), "devices": [str(d) for d in jax.devices()],
-            "x64": bool(jax.config.read("jax_enable_x64"))}
+    return {
+        "backend": jax.default_backend(),
+        "process_index": jax.process_index(),
+        "process_count": jax.process_count(),
+        "device_count": jax.device_count(),
+        "local_device_count": jax.local_device_count(),
+        "devices": [str(d) for d in jax.devices()],
+        "x64": bool(jax.config.read("jax_enable_x64")),
+    }
 
 
 def platform_info() -> dict[str, str]:
-    return {"python": sys.version.split()[0], "platform": platform.platform(), "machine": platform.machine(),
-            "hostname": platform.node()}
+    return {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "hostname": platform.node(),
+    }
 
 
 def read_metadata(path: str | Path) -> dict[str, Any]:
@@ -68,10 +79,19 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
     return d
 
 
-def write_metadata(folder: str | Path, *, job: str | None, status: str, session_started: str,
-                   argv: Sequence[str] | None = None, seed: int | None = None, config: Mapping | None = None,
-                   fingerprint: Mapping | None = None, timings: Mapping[str, float] | None = None,
-                   extra: Mapping[str, Any] | None = None) -> Path:
+def write_metadata(
+    folder: str | Path,
+    *,
+    job: str | None,
+    status: str,
+    session_started: str,
+    argv: Sequence[str] | None = None,
+    seed: int | None = None,
+    config: Mapping | None = None,
+    fingerprint: Mapping | None = None,
+    timings: Mapping[str, float] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Path:
     """Write ``metadata.json``; on resume the first creation time and the earlier sessions are kept."""
     if status not in STATUSES:
         raise ValueError(f"status must be one of {STATUSES}")
@@ -84,16 +104,26 @@ def write_metadata(folder: str | Path, *, job: str | None, status: str, session_
         except (OSError, ValueError):
             previous = {}
     meta = {
-        "djax_metadata_version": 2, "job": job, "status": status, "session_started": session_started,
-        "created": previous.get("created", session_started), "updated": now_utc(),
-        "command_line": list(sys.argv if argv is None else argv), "seed": seed,
-        "versions": package_versions(), "jax": device_info(), "platform": platform_info(),
-        "timings_s": dict(timings or {}), "fingerprint": dict(fingerprint or {}), "config": config,
+        "djax_metadata_version": 2,
+        "job": job,
+        "status": status,
+        "session_started": session_started,
+        "created": previous.get("created", session_started),
+        "updated": now_utc(),
+        "command_line": list(sys.argv if argv is None else argv),
+        "seed": seed,
+        "versions": package_versions(),
+        "jax": device_info(),
+        "platform": platform_info(),
+        "timings_s": dict(timings or {}),
+        "fingerprint": dict(fingerprint or {}),
+        "config": config,
     }
     sessions = list(previous.get("sessions", []))
     if previous and previous.get("session_started") != session_started:
-        sessions.append({k: previous.get(k) for k in ("session_started", "updated", "status", "command_line",
-                                                        "timings_s")})
+        sessions.append(
+            {k: previous.get(k) for k in ("session_started", "updated", "status", "command_line", "timings_s")}
+        )
     if sessions:
         meta["sessions"] = sessions
     if extra:
@@ -101,5 +131,14 @@ def write_metadata(folder: str | Path, *, job: str | None, status: str, session_
     return atomic_write_json(meta_path, meta)
 
 
-__all__ = ["METADATA_FILE", "VERSIONED_PACKAGES", "STATUSES", "now_utc", "package_versions", "device_info",
-           "platform_info", "read_metadata", "write_metadata"]
+__all__ = [
+    "METADATA_FILE",
+    "VERSIONED_PACKAGES",
+    "STATUSES",
+    "now_utc",
+    "package_versions",
+    "device_info",
+    "platform_info",
+    "read_metadata",
+    "write_metadata",
+]

@@ -19,6 +19,7 @@ validation of :mod:`djax.io._darkcast` (checksum, cleaning, agreement with the D
 Every problem raises :class:`LimitFileError` naming the file, the line (TOML: of the offending key,
 else of the entry's table header) and the field.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -27,9 +28,10 @@ import hashlib
 import math
 import re
 import tomllib
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -78,11 +80,21 @@ __all__ = [
 #: emulations (solar-nu and red-giant equivalent moments) and the kinetic mixing ``epsilon``
 #: (curve terms). Extend here (one place) when new observables appear.
 OBSERVABLES = (
-    "br_mu_e_gamma", "br_tau_e_gamma", "br_tau_mu_gamma", "br_mu_3e",
-    "cr_mu_e_Au", "cr_mu_e_Ti", "cr_mu_e_Al",
-    "delta_a_mu", "delta_a_e", "d_e_ecm",
-    "borexino_mu_equiv_muB", "xenonnt_mu_equiv_muB", "red_giant_mu_equiv_muB",
-    "epsilon", "m_nu_sum_eV",
+    "br_mu_e_gamma",
+    "br_tau_e_gamma",
+    "br_tau_mu_gamma",
+    "br_mu_3e",
+    "cr_mu_e_Au",
+    "cr_mu_e_Ti",
+    "cr_mu_e_Al",
+    "delta_a_mu",
+    "delta_a_e",
+    "d_e_ecm",
+    "borexino_mu_equiv_muB",
+    "xenonnt_mu_equiv_muB",
+    "red_giant_mu_equiv_muB",
+    "epsilon",
+    "m_nu_sum_eV",
 )
 #: Entry forms: the likelihood forms of ``djax.likelihood`` plus ``visible_curve`` (a visible dark-photon search
 #: read from a DarkCast limit, ``djax.likelihood._visible``).
@@ -93,15 +105,35 @@ STATUSES = ("verified", "memory", "derived", "projection", "unknown")
 KINDS = ("data", "projection")
 #: Keys allowed in a ``[limit.<id>]`` table.
 ENTRY_KEYS = (
-    "observable", "form", "shape", "value", "uncertainty", "cl", "power", "n_obs", "background",
-    "experiment", "arxiv", "journal", "year", "version", "date", "status", "kind", "file", "sha256",
-    "unit", "notes", "tags", "csv", "allow_cleaning",
+    "observable",
+    "form",
+    "shape",
+    "value",
+    "uncertainty",
+    "cl",
+    "power",
+    "n_obs",
+    "background",
+    "experiment",
+    "arxiv",
+    "journal",
+    "year",
+    "version",
+    "date",
+    "status",
+    "kind",
+    "file",
+    "sha256",
+    "unit",
+    "notes",
+    "tags",
+    "csv",
+    "allow_cleaning",
 ) + VISIBLE_KEYS
 #: Fields that belong to one form: dropped when an override changes an entry's form.
 _FORM_FIELDS = ("value", "uncertainty", "cl", "n_obs", "background", "file", "shape", "sha256") + VISIBLE_KEYS
 _TOP_KEYS = ("schema", "date", "version", "csv_file", "limit", "remove")
-_CSV_FIELDS = ("value", "uncertainty", "cl", "unit", "experiment", "year", "arxiv", "journal", "status",
-               "notes")
+_CSV_FIELDS = ("value", "uncertainty", "cl", "unit", "experiment", "year", "arxiv", "journal", "status", "notes")
 
 
 def default_power(observable: str) -> float:
@@ -240,8 +272,9 @@ def _is_num(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-def _build_entry(eid: str, raw: dict, locs: dict[str, _Loc], header: _Loc, csv_rows, base_dir: Path,
-                 defaults: Mapping[str, str]) -> LimitEntry:
+def _build_entry(
+    eid: str, raw: dict, locs: dict[str, _Loc], header: _Loc, csv_rows, base_dir: Path, defaults: Mapping[str, str]
+) -> LimitEntry:
     """Validate merged raw fields of one entry and build the :class:`LimitEntry`."""
 
     def loc(k):
@@ -259,10 +292,18 @@ def _build_entry(eid: str, raw: dict, locs: dict[str, _Loc], header: _Loc, csv_r
         if not isinstance(row_id, str) or row_id not in csv_rows:
             raise _err(loc("csv"), "csv", f"no row {row_id!r} in scalar_limits.csv")
         row = csv_rows[row_id]
-        vals = dict(value=row.value, uncertainty=row.uncertainty,
-                    cl=None if row.cl_percent is None else row.cl_percent / 100.0, unit=row.unit,
-                    experiment=row.experiment, year=row.year, arxiv=row.arxiv, journal=row.journal,
-                    status=row.status, notes=row.notes)
+        vals = dict(
+            value=row.value,
+            uncertainty=row.uncertainty,
+            cl=None if row.cl_percent is None else row.cl_percent / 100.0,
+            unit=row.unit,
+            experiment=row.experiment,
+            year=row.year,
+            arxiv=row.arxiv,
+            journal=row.journal,
+            status=row.status,
+            notes=row.notes,
+        )
         for k in _CSV_FIELDS:
             if k not in f and vals[k] not in (None, ""):
                 f[k] = vals[k]
@@ -286,9 +327,14 @@ def _build_entry(eid: str, raw: dict, locs: dict[str, _Loc], header: _Loc, csv_r
         raise _err(loc("status"), "status", f"unknown status {f['status']!r}; one of {STATUSES}")
     if f["kind"] not in KINDS:
         raise _err(loc("kind"), "kind", f"unknown kind {f['kind']!r}; one of {KINDS}")
-    need = {"poisson_zero_count": ("value", "cl"), "half_gaussian": ("value", "cl"),
-            "gaussian": ("value", "uncertainty"), "counting": ("value", "n_obs", "background"),
-            "curve": ("file", "cl"), "visible_curve": VISIBLE_REQUIRED}[form]
+    need = {
+        "poisson_zero_count": ("value", "cl"),
+        "half_gaussian": ("value", "cl"),
+        "gaussian": ("value", "uncertainty"),
+        "counting": ("value", "n_obs", "background"),
+        "curve": ("file", "cl"),
+        "visible_curve": VISIBLE_REQUIRED,
+    }[form]
     for k in need:
         if k not in f:
             raise _err(header, k, f"missing required key {k!r} for form {form!r} in entry {eid!r}")
@@ -305,16 +351,23 @@ def _build_entry(eid: str, raw: dict, locs: dict[str, _Loc], header: _Loc, csv_r
     if "cl" in f:
         cl = float(f["cl"])
         if 1.0 <= cl < 100.0:
-            raise _err(loc("cl"), "cl", f"confidence level must be a fraction in (0, 1); {cl!r} looks "
-                                        f"like a percentage (write {cl / 100:g})")
+            raise _err(
+                loc("cl"),
+                "cl",
+                f"confidence level must be a fraction in (0, 1); {cl!r} looks like a percentage (write {cl / 100:g})",
+            )
         if not (0.0 < cl < 1.0):
             raise _err(loc("cl"), "cl", f"confidence level must be a fraction in (0, 1), got {cl!r}")
     power = float(f.get("power", default_power(obs)))
     if "power" in f and power < 1.0:
         raise _err(loc("power"), "power", f"yield power must be >= 1, got {f['power']!r}")
     if form == "visible_curve" and power != 2.0:
-        raise _err(loc("power"), "power", "a visible search's yield is fixed by the model (eps^2 production and "
-                                          f"decay rates); power must be 2, got {f['power']!r}")
+        raise _err(
+            loc("power"),
+            "power",
+            "a visible search's yield is fixed by the model (eps^2 production and "
+            f"decay rates); power must be 2, got {f['power']!r}",
+        )
     shape = f.get("shape", "poisson_zero_count")
     if "shape" in f:
         if form not in CURVE_FORMS:
@@ -348,8 +401,11 @@ def _build_entry(eid: str, raw: dict, locs: dict[str, _Loc], header: _Loc, csv_r
         raise _err(loc("tags"), "tags", f"expected a list of strings, got {tags!r}")
     allow = f.get("allow_cleaning", ())
     if isinstance(allow, str) or not isinstance(allow, (list, tuple)) or not all(a in CLEANING_RULES for a in allow):
-        raise _err(loc("allow_cleaning"), "allow_cleaning", f"expected a list of cleaning rules among "
-                                                            f"{CLEANING_RULES}, got {allow!r}")
+        raise _err(
+            loc("allow_cleaning"),
+            "allow_cleaning",
+            f"expected a list of cleaning rules among {CLEANING_RULES}, got {allow!r}",
+        )
     if allow and form != "curve":
         raise _err(loc("allow_cleaning"), "allow_cleaning", "applies to curve entries only")
     for k in ("experiment", "arxiv", "journal", "version", "date", "unit", "notes", "sha256"):
@@ -360,6 +416,7 @@ def _build_entry(eid: str, raw: dict, locs: dict[str, _Loc], header: _Loc, csv_r
         raise _err(loc("year"), "year", f"expected an integer year, got {year!r}")
     vis = {}
     if form == "visible_curve":
+
         def verr(key, msg):
             where = header if key is None else loc(key)
             return DarkCastFileError(where.path, where.line, key or "form", f"entry {eid!r}: {msg}")
@@ -367,26 +424,53 @@ def _build_entry(eid: str, raw: dict, locs: dict[str, _Loc], header: _Loc, csv_r
         vis = check_visible_fields(f, verr)
         vis["metadata"] = path_of("metadata") if "metadata" in f else None
         # the DarkCast file and its metadata must agree with the entry (cached; checked at load time)
-        load_visible_limit(file, metadata=vis["metadata"], sha256=f.get("sha256"), channel=vis["channel"],
-                           two_sided=vis["two_sided"], search=vis["search"], err=verr)
+        load_visible_limit(
+            file,
+            metadata=vis["metadata"],
+            sha256=f.get("sha256"),
+            channel=vis["channel"],
+            two_sided=vis["two_sided"],
+            search=vis["search"],
+            err=verr,
+        )
     return LimitEntry(
-        id=eid, observable=obs, form=form,
+        id=eid,
+        observable=obs,
+        form=form,
         value=None if "value" not in f else float(f["value"]),
         uncertainty=None if "uncertainty" not in f else float(f["uncertainty"]),
         cl=None if "cl" not in f else float(f["cl"]),
-        power=power, shape=shape, n_obs=n_obs, background=bg,
+        power=power,
+        shape=shape,
+        n_obs=n_obs,
+        background=bg,
         reference=Reference(f["experiment"], f.get("arxiv", ""), f.get("journal", ""), year),
-        version=f.get("version", defaults.get("version", "")), date=f.get("date", defaults.get("date", "")),
-        status=f["status"], kind=f["kind"], file=file, sha256=f.get("sha256"), unit=f.get("unit", ""),
-        notes=f.get("notes", ""), tags=tuple(tags), allow_cleaning=tuple(allow),
-        origin=f"{header.path}:{header.line}" if header.line is not None else header.path, **vis,
+        version=f.get("version", defaults.get("version", "")),
+        date=f.get("date", defaults.get("date", "")),
+        status=f["status"],
+        kind=f["kind"],
+        file=file,
+        sha256=f.get("sha256"),
+        unit=f.get("unit", ""),
+        notes=f.get("notes", ""),
+        tags=tuple(tags),
+        allow_cleaning=tuple(allow),
+        origin=f"{header.path}:{header.line}" if header.line is not None else header.path,
+        **vis,
     )
 
 
 def _entry_to_raw(e: LimitEntry) -> dict:
     """Raw field dict of an entry (inverse of :func:`_build_entry`, without ``csv``)."""
-    d: dict[str, Any] = dict(observable=e.observable, form=e.form, status=e.status, kind=e.kind,
-                             experiment=e.reference.experiment, power=e.power, tags=list(e.tags))
+    d: dict[str, Any] = dict(
+        observable=e.observable,
+        form=e.form,
+        status=e.status,
+        kind=e.kind,
+        experiment=e.reference.experiment,
+        power=e.power,
+        tags=list(e.tags),
+    )
     if e.allow_cleaning:
         d["allow_cleaning"] = list(e.allow_cleaning)
     for k in ("value", "uncertainty", "cl", "n_obs", "background", "file", "sha256"):
@@ -401,8 +485,14 @@ def _entry_to_raw(e: LimitEntry) -> dict:
             d["metadata"] = e.metadata
         if e.ref_states is not None:
             d["ref_states"] = list(e.ref_states)
-    for k, v in (("arxiv", e.reference.arxiv), ("journal", e.reference.journal), ("version", e.version),
-                 ("date", e.date), ("unit", e.unit), ("notes", e.notes)):
+    for k, v in (
+        ("arxiv", e.reference.arxiv),
+        ("journal", e.reference.journal),
+        ("version", e.version),
+        ("date", e.date),
+        ("unit", e.unit),
+        ("notes", e.notes),
+    ):
         if v:
             d[k] = v
     if e.reference.year is not None:
@@ -459,13 +549,23 @@ class Registry(Mapping[str, LimitEntry]):
     def ids(self) -> tuple[str, ...]:
         return tuple(self._d)
 
-    def select(self, *, observable: str | None = None, kind: str | None = None, tag: str | None = None,
-               form: str | None = None, status: str | None = None) -> tuple[str, ...]:
+    def select(
+        self,
+        *,
+        observable: str | None = None,
+        kind: str | None = None,
+        tag: str | None = None,
+        form: str | None = None,
+        status: str | None = None,
+    ) -> tuple[str, ...]:
         """Ids of the entries matching every given criterion (registry order)."""
         return tuple(
-            i for i, e in self._d.items()
-            if (observable is None or e.observable == observable) and (kind is None or e.kind == kind)
-            and (tag is None or tag in e.tags) and (form is None or e.form == form)
+            i
+            for i, e in self._d.items()
+            if (observable is None or e.observable == observable)
+            and (kind is None or e.kind == kind)
+            and (tag is None or tag in e.tags)
+            and (form is None or e.form == form)
             and (status is None or e.status == status)
         )
 
@@ -473,8 +573,13 @@ class Registry(Mapping[str, LimitEntry]):
         """Ids tagged ``default`` (current data)."""
         return self.select(tag="default")
 
-    def with_overrides(self, overrides: Mapping[str, Mapping[str, Any] | LimitEntry] | None = None, *,
-                       add: Iterable[LimitEntry] = (), remove: Iterable[str] = ()) -> "Registry":
+    def with_overrides(
+        self,
+        overrides: Mapping[str, Mapping[str, Any] | LimitEntry] | None = None,
+        *,
+        add: Iterable[LimitEntry] = (),
+        remove: Iterable[str] = (),
+    ) -> Registry:
         """A new registry with entries overridden, added or removed (the original is unchanged).
 
         ``overrides`` maps an id to a dict of fields (keys as in the TOML schema; an unknown id makes
@@ -518,9 +623,12 @@ class Registry(Mapping[str, LimitEntry]):
             if digest != e.sha256:
                 opath, _, oline = e.origin.rpartition(":")
                 where = (opath, int(oline)) if oline.isdigit() else (e.origin, None)
-                raise LimitFileError(where[0], where[1], "sha256",
-                                     f"checksum mismatch for {e.file} (entry {eid!r}): file changed? "
-                                     f"expected {e.sha256}, got {digest}")
+                raise LimitFileError(
+                    where[0],
+                    where[1],
+                    "sha256",
+                    f"checksum mismatch for {e.file} (entry {eid!r}): file changed? expected {e.sha256}, got {digest}",
+                )
         return load_curve(e.file, allow=e.allow_cleaning)
 
     def visible_limit(self, eid: str):
@@ -535,16 +643,24 @@ class Registry(Mapping[str, LimitEntry]):
         def err(key, msg):
             return DarkCastFileError(where[0], where[1], key or "form", f"entry {eid!r}: {msg}")
 
-        return load_visible_limit(e.file, metadata=e.metadata, sha256=e.sha256, channel=e.channel,
-                                  two_sided=bool(e.two_sided), search=e.search, err=err)
+        return load_visible_limit(
+            e.file,
+            metadata=e.metadata,
+            sha256=e.sha256,
+            channel=e.channel,
+            two_sided=bool(e.two_sided),
+            search=e.search,
+            err=err,
+        )
 
 
 def default_registry_path() -> Path:
     return data_dir() / "registry.toml"
 
 
-def _parse_toml(path: Path, csv_rows, base: dict[str, tuple[dict, dict, _Loc]] | None,
-                defaults: dict) -> tuple[dict, list[str]]:
+def _parse_toml(
+    path: Path, csv_rows, base: dict[str, tuple[dict, dict, _Loc]] | None, defaults: dict
+) -> tuple[dict, list[str]]:
     """Merge one TOML registry file into ``base`` (raw fields, locations and header per id)."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -564,11 +680,16 @@ def _parse_toml(path: Path, csv_rows, base: dict[str, tuple[dict, dict, _Loc]] |
         if k not in _TOP_KEYS:
             close = difflib.get_close_matches(k, _TOP_KEYS, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise LimitFileError(path, src.key_line(None, None, k) or src.table_line(k), k,
-                                 f"unknown top-level key{hint}")
+            raise LimitFileError(
+                path, src.key_line(None, None, k) or src.table_line(k), k, f"unknown top-level key{hint}"
+            )
     if "schema" in data and data["schema"] != 1:
-        raise LimitFileError(path, src.key_line(None, None, "schema"), "schema",
-                             f"unsupported schema {data['schema']!r} (this djax reads schema 1)")
+        raise LimitFileError(
+            path,
+            src.key_line(None, None, "schema"),
+            "schema",
+            f"unsupported schema {data['schema']!r} (this djax reads schema 1)",
+        )
     file_defaults = dict(defaults)
     for k in ("date", "version"):
         if k in data:
@@ -606,8 +727,7 @@ def _parse_toml(path: Path, csv_rows, base: dict[str, tuple[dict, dict, _Loc]] |
         raise LimitFileError(path, src.key_line(None, None, "remove"), "remove", "expected a list of ids")
     for rid in removed:
         if rid not in merged:
-            raise LimitFileError(path, src.key_line(None, None, "remove"), "remove",
-                                 f"no entry {rid!r} to remove")
+            raise LimitFileError(path, src.key_line(None, None, "remove"), "remove", f"no entry {rid!r} to remove")
         del merged[rid]
     return merged, file_defaults
 
@@ -624,8 +744,7 @@ def load_registry(extra_toml=None, *, path=None, csv_path=None) -> Registry:
     p = Path(path) if path is not None else default_registry_path()
     csv_rows = _csv_rows(Path(csv_path) if csv_path is not None else p.parent / "scalar_limits.csv")
     merged, defaults = _parse_toml(p, csv_rows, None, {})
-    extras = [] if extra_toml is None else ([extra_toml] if isinstance(extra_toml, (str, Path)) else
-                                            list(extra_toml))
+    extras = [] if extra_toml is None else ([extra_toml] if isinstance(extra_toml, (str, Path)) else list(extra_toml))
     file_defaults = {}
     for x in extras:
         merged, file_defaults_x = _parse_toml(Path(x), csv_rows, merged, {})
@@ -670,8 +789,9 @@ def compile_terms(registry: Registry, ids: Iterable[str] | None = None, *, tag: 
             cl=np.array([e.cl if e.cl is not None else 0.9 for e in scal], dtype=f64),
             power=np.array([e.power for e in scal], dtype=f64),
             n_obs=np.array([e.n_obs if e.form == "counting" else 0 for e in scal], dtype=f64),
-            background=np.array([e.background if e.form == "counting" and e.background else 1.0
-                                 for e in scal], dtype=f64),
+            background=np.array(
+                [e.background if e.form == "counting" and e.background else 1.0 for e in scal], dtype=f64
+            ),
         )
     curves = None
     if curv:
@@ -686,9 +806,15 @@ def compile_terms(registry: Registry, ids: Iterable[str] | None = None, *, tag: 
     if vis:
         vids = tuple(e.id for e in vis)
         visible, _ = compile_visible_terms(visible_entries(registry, vids), vids)
-    return TermSpec(scalar=scalar, curves=curves, visible=visible, scalar_ids=tuple(e.id for e in scal),
-                    observables=tuple(e.observable for e in scal), curve_ids=tuple(e.id for e in curv),
-                    visible_ids=tuple(e.id for e in vis))
+    return TermSpec(
+        scalar=scalar,
+        curves=curves,
+        visible=visible,
+        scalar_ids=tuple(e.id for e in scal),
+        observables=tuple(e.observable for e in scal),
+        curve_ids=tuple(e.id for e in curv),
+        visible_ids=tuple(e.id for e in vis),
+    )
 
 
 def term_provenance(registry: Registry, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
@@ -712,8 +838,17 @@ def term_provenance(registry: Registry, ids: Iterable[str]) -> dict[str, dict[st
     return out
 
 
-def resolve_likelihood(*, preset: str = "paper", include=(), exclude=(), alpha_e: str = "Rb",
-                       edm: str = "JILA2023", registry=None, overrides=None, source: str = "<likelihood>"):
+def resolve_likelihood(
+    *,
+    preset: str = "paper",
+    include=(),
+    exclude=(),
+    alpha_e: str = "Rb",
+    edm: str = "JILA2023",
+    registry=None,
+    overrides=None,
+    source: str = "<likelihood>",
+):
     """The one place where a likelihood description becomes terms: ``(registry, ids, TermSpec)``.
 
     ``registry``: None (packaged), a path to a user TOML that extends/overrides the packaged registry, or a
@@ -729,7 +864,9 @@ def resolve_likelihood(*, preset: str = "paper", include=(), exclude=(), alpha_e
     if overrides:
         for t in overrides:
             if t not in reg:
-                raise DjaxError(source, f"likelihood.overrides.{t}", f"unknown term id; known ids: {', '.join(reg.ids)}")
+                raise DjaxError(
+                    source, f"likelihood.overrides.{t}", f"unknown term id; known ids: {', '.join(reg.ids)}"
+                )
         reg = reg.with_overrides({k: dict(v) for k, v in overrides.items()})
     try:
         ids = preset_ids(preset, alpha_e=alpha_e, edm=edm, include=include, exclude=exclude)

@@ -26,15 +26,17 @@ Schema version 1 (``schema = 1``), sections::
 The prior box, its physical bounds and the prior families live in the parameter schema
 (:mod:`djax.model`); choice lists come from the packages that own them.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from ..errors import DjaxError
 from ..inference import CHAIN_METHODS, OPT_METHODS, SCAN_CRITERIA, SCAN_METHODS
@@ -219,8 +221,12 @@ def _resolve_path(p: str, base: Path) -> str:
 
 def _parse_run(t: dict, base: Path) -> RunSection:
     d = v.with_defaults("run", v.as_table("run", t), RunSection)
-    d["name"] = v.as_str("run.name", d["name"], pattern=_NAME_RE,
-                         what="a name of letters, digits, '_', '.', '-' (not starting with a symbol)")
+    d["name"] = v.as_str(
+        "run.name",
+        d["name"],
+        pattern=_NAME_RE,
+        what="a name of letters, digits, '_', '.', '-' (not starting with a symbol)",
+    )
     d["seed"] = v.as_int("run.seed", d["seed"], lo=0, hi=_MAX_SEED, what="a non-negative integer (< 2**63)")
     out = v.as_str("run.output_dir", d["output_dir"], what="a non-empty path")
     if not out.strip():
@@ -228,8 +234,9 @@ def _parse_run(t: dict, base: Path) -> RunSection:
     try:
         out.format(name="n", job="j", seed=0)
     except (KeyError, IndexError, ValueError) as exc:
-        raise v.InvalidValue("run.output_dir", f"only {{name}}, {{job}} and {{seed}} may be substituted "
-                                               f"(problem: {exc!r})") from None
+        raise v.InvalidValue(
+            "run.output_dir", f"only {{name}}, {{job}} and {{seed}} may be substituted (problem: {exc!r})"
+        ) from None
     d["output_dir"] = _resolve_path(out, base)
     d["job"] = v.as_choice("run.job", d["job"], JOBS)
     d["overwrite"] = v.as_bool("run.overwrite", d["overwrite"])
@@ -250,18 +257,27 @@ def _parse_model(t: dict) -> ModelSection:
     d["br_invisible"] = v.as_float("model.br_invisible", d["br_invisible"], lo=0.0, hi=1.0)
     if mode == "mixed":
         if "br_invisible" not in t:
-            raise v.InvalidValue("model.br_invisible", "missing: model.dark_photon_decays = 'mixed' needs "
-                                                       "br_invisible = BR(A' -> invisible) in [0, 1]")
+            raise v.InvalidValue(
+                "model.br_invisible",
+                "missing: model.dark_photon_decays = 'mixed' needs br_invisible = BR(A' -> invisible) in [0, 1]",
+            )
     else:
         implied = decay_mode_br_inv(mode)
         if "br_invisible" in t and d["br_invisible"] != implied:
             old_file = "dark_photon_decays" not in t and d["br_invisible"] == 1.0
-            legacy = (" (run files from before model.dark_photon_decays existed: br_invisible = 1 meant "
-                      "dark_photon_decays = 'invisible')" if old_file else "")
-            raise v.InvalidValue("model.br_invisible", f"is read only with model.dark_photon_decays = 'mixed'; "
-                                                       f"with {mode!r} BR(A' -> invisible) is {implied:g}, got "
-                                                       f"{d['br_invisible']!r}: remove the key or set "
-                                                       f"dark_photon_decays = 'mixed'{legacy}")
+            legacy = (
+                " (run files from before model.dark_photon_decays existed: br_invisible = 1 meant "
+                "dark_photon_decays = 'invisible')"
+                if old_file
+                else ""
+            )
+            raise v.InvalidValue(
+                "model.br_invisible",
+                f"is read only with model.dark_photon_decays = 'mixed'; "
+                f"with {mode!r} BR(A' -> invisible) is {implied:g}, got "
+                f"{d['br_invisible']!r}: remove the key or set "
+                f"dark_photon_decays = 'mixed'{legacy}",
+            )
         d["br_invisible"] = implied
     d["dark_coupling"] = v.as_choice("model.dark_coupling", d["dark_coupling"], DARK_COUPLINGS)
     return ModelSection(**d)
@@ -275,8 +291,11 @@ def _parse_priors(t: Any, dark_coupling: str) -> tuple[Prior, ...]:
         if k not in names:
             other = "alpha_D" if dark_coupling == "g_D" else "g_D"
             if k == other:
-                raise v.InvalidValue(f"priors.{k}", f"model.dark_coupling is {dark_coupling!r}, so the dark "
-                                                    f"coupling parameter is {dark_coupling!r}, not {k!r}")
+                raise v.InvalidValue(
+                    f"priors.{k}",
+                    f"model.dark_coupling is {dark_coupling!r}, so the dark "
+                    f"coupling parameter is {dark_coupling!r}, not {k!r}",
+                )
             v.reject_unknown("priors", {k: None}, names)
         items.append(prior_from_table(k, v.as_table(f"priors.{k}", tbl)))
     return resolve_priors(items, dark_coupling=dark_coupling)
@@ -316,8 +335,9 @@ def _parse_sample(t: Any) -> SampleSection:
     d["num_samples"] = v.as_int("sample.num_samples", d["num_samples"], lo=1)
     d["num_chains"] = v.as_int("sample.num_chains", d["num_chains"], lo=1)
     d["chain_method"] = v.as_choice("sample.chain_method", d["chain_method"], CHAIN_METHODS)
-    d["target_accept"] = v.as_float("sample.target_accept", d["target_accept"], lo=0.0, hi=1.0,
-                                    lo_open=True, hi_open=True)
+    d["target_accept"] = v.as_float(
+        "sample.target_accept", d["target_accept"], lo=0.0, hi=1.0, lo_open=True, hi_open=True
+    )
     d["max_tree_depth"] = v.as_int("sample.max_tree_depth", d["max_tree_depth"], lo=1, hi=20)
     d["checkpoint_every"] = v.as_int("sample.checkpoint_every", d["checkpoint_every"], lo=0)
     d["dense_mass"] = v.as_bool("sample.dense_mass", d["dense_mass"])
@@ -342,8 +362,9 @@ def _parse_optimize(t: Any, names: tuple[str, ...], free: tuple[str, ...]) -> Op
     p["enabled"] = v.as_bool("optimize.profile.enabled", p["enabled"])
     p["parameter"] = v.as_choice("optimize.profile.parameter", p["parameter"], names)
     if p["enabled"] and p["parameter"] not in free:
-        raise v.InvalidValue("optimize.profile.parameter", f"{p['parameter']!r} is fixed in [priors]; "
-                                                           "profile a free parameter")
+        raise v.InvalidValue(
+            "optimize.profile.parameter", f"{p['parameter']!r} is fixed in [priors]; profile a free parameter"
+        )
     p["scale"] = v.as_choice("optimize.profile.scale", p["scale"], ("log", "linear"))
     p["low"] = v.as_float("optimize.profile.low", p["low"])
     p["high"] = v.as_float("optimize.profile.high", p["high"])
@@ -364,28 +385,47 @@ def _parse_scan(t: Any, free: tuple[str, ...], fixed: tuple[str, ...]) -> ScanSe
     d = v.with_defaults("scan", t, ScanSection)
     if "projections" not in t:  # defaults: keep only the pairs whose axes are free
         d["projections"] = tuple(q for q in d["projections"] if q[0] in free and q[1] in free)
-    d["n_points"] = v.as_int("scan.n_points", d["n_points"], lo=1, hi=2**53, allow_integral_float=True,
-                             what="a positive integer (at most 2**53)")
+    d["n_points"] = v.as_int(
+        "scan.n_points",
+        d["n_points"],
+        lo=1,
+        hi=2**53,
+        allow_integral_float=True,
+        what="a positive integer (at most 2**53)",
+    )
     d["method"] = v.as_choice("scan.method", d["method"], SCAN_METHODS)
-    d["chunk_size"] = v.as_int("scan.chunk_size", d["chunk_size"], lo=1, hi=2**31, allow_integral_float=True,
-                               what="a positive integer (at most 2**31)")
-    g = v.as_int("scan.grid_points_per_dim", d["grid_points_per_dim"], lo=0,
-                 what="a non-negative integer (0: derive from n_points)")
+    d["chunk_size"] = v.as_int(
+        "scan.chunk_size",
+        d["chunk_size"],
+        lo=1,
+        hi=2**31,
+        allow_integral_float=True,
+        what="a positive integer (at most 2**31)",
+    )
+    g = v.as_int(
+        "scan.grid_points_per_dim",
+        d["grid_points_per_dim"],
+        lo=0,
+        what="a non-negative integer (0: derive from n_points)",
+    )
     if g == 1:
-        raise v.InvalidValue("scan.grid_points_per_dim", "expected 0 (derive from n_points) or an integer >= 2, "
-                                                         "got 1")
+        raise v.InvalidValue("scan.grid_points_per_dim", "expected 0 (derive from n_points) or an integer >= 2, got 1")
     d["grid_points_per_dim"] = g
     d["bins"] = v.as_int("scan.bins", d["bins"], lo=2, hi=10_000, what="an integer in [2, 10000]")
     proj = d["projections"]
     if not isinstance(proj, (list, tuple)):
-        raise v.InvalidValue("scan.projections", f"expected an array of [x, y] parameter-name pairs, got "
-                                                 f"{v.type_name(proj)}")
+        raise v.InvalidValue(
+            "scan.projections", f"expected an array of [x, y] parameter-name pairs, got {v.type_name(proj)}"
+        )
     out = []
     for i, pair in enumerate(proj):
         key = f"scan.projections[{i}]"
         if not (isinstance(pair, (list, tuple)) and len(pair) == 2 and all(isinstance(s, str) for s in pair)):
-            raise v.InvalidValue(key, "expected a pair of parameter names like [\"m_Aprime\", \"epsilon\"], got "
-                                      f"{v.type_name(list(pair) if isinstance(pair, tuple) else pair)}")
+            raise v.InvalidValue(
+                key,
+                'expected a pair of parameter names like ["m_Aprime", "epsilon"], got '
+                f"{v.type_name(list(pair) if isinstance(pair, tuple) else pair)}",
+            )
         for s in pair:
             if s in fixed:
                 raise v.InvalidValue(key, f"{s!r} is fixed in [priors]; project onto free parameters")
@@ -430,8 +470,9 @@ def _validate(data: dict, base: Path, source: str) -> RunConfig:
     if not isinstance(schema, int) or isinstance(schema, bool):
         raise v.InvalidValue("schema", f"expected the integer {SCHEMA_VERSION}, got {v.type_name(schema)}")
     if schema != SCHEMA_VERSION:
-        raise v.InvalidValue("schema", f"unsupported run-file schema version {schema} (this djax reads "
-                                       f"schema {SCHEMA_VERSION})")
+        raise v.InvalidValue(
+            "schema", f"unsupported run-file schema version {schema} (this djax reads schema {SCHEMA_VERSION})"
+        )
     v.reject_unknown("", data, _SECTIONS)
     run = _parse_run(data.get("run", {}), base)
     model = _parse_model(data.get("model", {}))
@@ -440,7 +481,10 @@ def _validate(data: dict, base: Path, source: str) -> RunConfig:
     free = tuple(p.name for p in priors if not p.is_fixed)
     fixed = tuple(p.name for p in priors if p.is_fixed)
     return RunConfig(
-        schema=schema, run=run, model=model, priors=priors,
+        schema=schema,
+        run=run,
+        model=model,
+        priors=priors,
         likelihood=_parse_likelihood(data.get("likelihood", {}), base),
         sample=_parse_sample(data.get("sample", {})),
         optimize=_parse_optimize(data.get("optimize", {}), names, free),
@@ -450,8 +494,9 @@ def _validate(data: dict, base: Path, source: str) -> RunConfig:
     )
 
 
-def validate_run(data: Mapping[str, Any], *, source: str | None = None, text: str | None = None,
-                 base_dir: str | Path | None = None) -> RunConfig:
+def validate_run(
+    data: Mapping[str, Any], *, source: str | None = None, text: str | None = None, base_dir: str | Path | None = None
+) -> RunConfig:
     """Validate a parsed run-file mapping and fill defaults. Raises :class:`RunFileError` (with the line of
     the key when ``text`` is given)."""
     base = Path(base_dir) if base_dir is not None else Path.cwd()
@@ -464,8 +509,13 @@ def validate_run(data: Mapping[str, Any], *, source: str | None = None, text: st
         raise RunFileError(key, msg, source=source, line=key_line(text, key)) from None
 
 
-def parse_run(text: str, *, source: str | None = None, overrides: Mapping[str, Any] | None = None,
-              base_dir: str | Path | None = None) -> RunConfig:
+def parse_run(
+    text: str,
+    *,
+    source: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    base_dir: str | Path | None = None,
+) -> RunConfig:
     """Parse run-file TOML text. ``overrides`` maps dotted keys to values (``--set``; applied before
     validation, so their errors name the key too)."""
     try:
@@ -525,8 +575,18 @@ def resolved_toml(config: RunConfig) -> str:
     for p in config.priors:
         toml_section(lines, f"priors.{p.name}", p.as_dict())
     lk = config.likelihood
-    toml_section(lines, "likelihood", {"preset": lk.preset, "include": lk.include, "exclude": lk.exclude,
-                                       "registry": lk.registry, "alpha_e": lk.alpha_e, "edm": lk.edm})
+    toml_section(
+        lines,
+        "likelihood",
+        {
+            "preset": lk.preset,
+            "include": lk.include,
+            "exclude": lk.exclude,
+            "registry": lk.registry,
+            "alpha_e": lk.alpha_e,
+            "edm": lk.edm,
+        },
+    )
     for term, fields in lk.overrides.items():
         toml_section(lines, f"likelihood.overrides.{toml_key(term)}", dict(fields))
     toml_section(lines, "sample", dataclasses.asdict(config.sample))
@@ -552,8 +612,29 @@ def with_overrides(config: RunConfig, overrides: Mapping[str, Any]) -> RunConfig
 
 
 __all__ = [
-    "SCHEMA_VERSION", "JOBS", "MODEL_PRESETS", "OUTPUT_FORMATS", "PLOT_FORMATS", "DEFAULT_OUTPUT_DIR", "EMBEDDED",
-    "RunFileError", "RunConfig", "RunSection", "ModelSection", "LikelihoodSection", "SampleSection",
-    "OptimizeSection", "ProfileSection", "ScanSection", "OutputSection", "validate_run", "parse_run", "load_run",
-    "default_run_text", "resolved_toml", "parse_set_option", "config_to_dict", "with_overrides",
+    "SCHEMA_VERSION",
+    "JOBS",
+    "MODEL_PRESETS",
+    "OUTPUT_FORMATS",
+    "PLOT_FORMATS",
+    "DEFAULT_OUTPUT_DIR",
+    "EMBEDDED",
+    "RunFileError",
+    "RunConfig",
+    "RunSection",
+    "ModelSection",
+    "LikelihoodSection",
+    "SampleSection",
+    "OptimizeSection",
+    "ProfileSection",
+    "ScanSection",
+    "OutputSection",
+    "validate_run",
+    "parse_run",
+    "load_run",
+    "default_run_text",
+    "resolved_toml",
+    "parse_set_option",
+    "config_to_dict",
+    "with_overrides",
 ]

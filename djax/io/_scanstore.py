@@ -11,11 +11,13 @@ Layout of a scan run folder:
   replaced atomically after each chunk. Checksums are verified on resume and on read.
 * ``scan_summary.json`` -- the final summary (counts, best point, maps as nested lists).
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -46,7 +48,8 @@ def _units(name: str) -> tuple[str, str]:
     if name.startswith("lnL_"):
         return "1", f"log-likelihood of term {name[4:]}"
     return {"loglike": ("1", "joint log-likelihood"), "allowed": ("1", "all terms inside their CL region")}.get(
-        name, ("", name))
+        name, ("", name)
+    )
 
 
 def _open(path: Path, mode: str):
@@ -108,25 +111,45 @@ class ScanStore:
         n, c = plan.n_points, plan.chunk_size
         for group in (("params",) if store_points else ()) + ("outputs",):
             g = self.root.require_group(group)
-            pt = g.create_array("point", shape=(n,), chunks=(c,), dtype="int64", fill_value=-1,
-                                dimension_names=["point"], overwrite=True)
+            pt = g.create_array(
+                "point",
+                shape=(n,),
+                chunks=(c,),
+                dtype="int64",
+                fill_value=-1,
+                dimension_names=["point"],
+                overwrite=True,
+            )
             pt.attrs.update({"long_name": "index of the point in the scan", "units": "1"})
         if store_points:
             g = self.root["params"]
             for name, prior in zip(plan.box.free, plan.box.free_priors):
-                a = g.create_array(name, shape=(n,), chunks=(c,), dtype="float64", fill_value=np.nan,
-                                   dimension_names=["point"], overwrite=True)
+                a = g.create_array(
+                    name,
+                    shape=(n,),
+                    chunks=(c,),
+                    dtype="float64",
+                    fill_value=np.nan,
+                    dimension_names=["point"],
+                    overwrite=True,
+                )
                 units, long = _units(name)
                 a.attrs.update({"units": units, "long_name": long, "prior": prior.describe()})
-            g.attrs.update({"fixed": {k: v for k, v in plan.box.fixed},
-                            "priors": json.dumps(plan.box.as_json())})
+            g.attrs.update({"fixed": {k: v for k, v in plan.box.fixed}, "priors": json.dumps(plan.box.as_json())})
         g = self.root["outputs"]
         for k in keys:
             v = np.asarray(outputs[k])
             fill = np.nan if np.issubdtype(v.dtype, np.floating) else (False if v.dtype == bool else 0)
             dims = ["point"] + [f"{k}_dim{j}" for j in range(1, v.ndim)]
-            a = g.create_array(k, shape=(n, *v.shape[1:]), chunks=(c, *v.shape[1:]), dtype=v.dtype,
-                               fill_value=fill, dimension_names=dims, overwrite=True)
+            a = g.create_array(
+                k,
+                shape=(n, *v.shape[1:]),
+                chunks=(c, *v.shape[1:]),
+                dtype=v.dtype,
+                fill_value=fill,
+                dimension_names=dims,
+                overwrite=True,
+            )
             units, long = _units(k)
             a.attrs.update({"units": units, "long_name": long})
         self._plan = plan
@@ -148,8 +171,9 @@ class ScanStore:
             g[k][start:stop] = v
             arrays[f"outputs/{k}"] = np.asarray(v)
         self.checksums = self.checksums[:i] + [sha256_arrays(arrays)]
-        atomic_write_json(self.state_path, {"format": FORMAT, "version": VERSION, **state,
-                                            "chunk_sha256": self.checksums})
+        atomic_write_json(
+            self.state_path, {"format": FORMAT, "version": VERSION, **state, "chunk_sha256": self.checksums}
+        )
 
     def finish(self, result, settings) -> None:
         if not self.writer or self.root is None and not (self.folder / STORE_DIR).exists():
@@ -162,20 +186,37 @@ class ScanStore:
             g = self.root.require_group("maps")
             for key, m in result.maps.items():
                 sub = g.require_group(key)
-                for name, dims in (("total", ["x_bin", "y_bin"]), ("allowed", ["x_bin", "y_bin"]),
-                                   ("x_edges", ["x_edge"]), ("y_edges", ["y_edge"])):
+                for name, dims in (
+                    ("total", ["x_bin", "y_bin"]),
+                    ("allowed", ["x_bin", "y_bin"]),
+                    ("x_edges", ["x_edge"]),
+                    ("y_edges", ["y_edge"]),
+                ):
                     arr = np.asarray(m[name])
-                    a = sub.create_array(name, shape=arr.shape, dtype=arr.dtype, overwrite=True,
-                                         dimension_names=dims)
+                    a = sub.create_array(name, shape=arr.shape, dtype=arr.dtype, overwrite=True, dimension_names=dims)
                     a[...] = arr
                     ax = m["x"] if name.startswith("x") else m["y"]
                     units = _units(ax)[0] if "edges" in name else "1"
-                    a.attrs.update({"units": units, "long_name": {
-                        "total": "points per bin", "allowed": "allowed points per bin",
-                        "x_edges": f"bin edges of {m['x']}", "y_edges": f"bin edges of {m['y']}"}[name]})
+                    a.attrs.update(
+                        {
+                            "units": units,
+                            "long_name": {
+                                "total": "points per bin",
+                                "allowed": "allowed points per bin",
+                                "x_edges": f"bin edges of {m['x']}",
+                                "y_edges": f"bin edges of {m['y']}",
+                            }[name],
+                        }
+                    )
                 sub.attrs.update({"x": m["x"], "y": m["y"], "x_scale": m["x_scale"], "y_scale": m["y_scale"]})
-            self.root.attrs.update({"completed_chunks": result.completed_chunks, "n_chunks": result.n_chunks,
-                                    "criterion": result.criterion, "method": result.method})
+            self.root.attrs.update(
+                {
+                    "completed_chunks": result.completed_chunks,
+                    "n_chunks": result.n_chunks,
+                    "criterion": result.criterion,
+                    "method": result.method,
+                }
+            )
             import warnings
 
             with warnings.catch_warnings():  # zarr notes that consolidated metadata are a v3 extension
@@ -202,24 +243,43 @@ def verify_chunks(root, checksums: Sequence[str], chunk: int, n: int, where) -> 
             if name != "point":
                 arrays[f"outputs/{name}"] = np.asarray(arr[start:stop])
         if sha256_arrays(arrays) != sha:
-            raise CheckpointError(where, f"chunk {i}", "checksum mismatch: stored points "
-                                                       f"{start}..{stop - 1} are corrupt or were changed")
+            raise CheckpointError(
+                where, f"chunk {i}", f"checksum mismatch: stored points {start}..{stop - 1} are corrupt or were changed"
+            )
 
 
 def scan_summary_json(res, settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """JSON-friendly summary of a scan (maps as nested lists)."""
     import math
 
-    return {"n_points": res.n_points, "n_done": res.n_done, "complete": res.complete,
-            "completed_chunks": res.completed_chunks, "n_chunks": res.n_chunks, "method": res.method,
-            "criterion": res.criterion, "n_allowed": res.n_allowed,
-            "allowed_fraction": None if math.isnan(res.allowed_fraction) else res.allowed_fraction,
-            "best_loglike": res.best_loglike, "best_point": res.best_point, "timings_s": res.timings,
-            "settings": dict(settings or {}),
-            "maps": {k: {"x": m["x"], "y": m["y"], "x_scale": m["x_scale"], "y_scale": m["y_scale"],
-                         "x_edges": np.asarray(m["x_edges"]).tolist(), "y_edges": np.asarray(m["y_edges"]).tolist(),
-                         "total": np.asarray(m["total"]).tolist(), "allowed": np.asarray(m["allowed"]).tolist()}
-                     for k, m in res.maps.items()}}
+    return {
+        "n_points": res.n_points,
+        "n_done": res.n_done,
+        "complete": res.complete,
+        "completed_chunks": res.completed_chunks,
+        "n_chunks": res.n_chunks,
+        "method": res.method,
+        "criterion": res.criterion,
+        "n_allowed": res.n_allowed,
+        "allowed_fraction": None if math.isnan(res.allowed_fraction) else res.allowed_fraction,
+        "best_loglike": res.best_loglike,
+        "best_point": res.best_point,
+        "timings_s": res.timings,
+        "settings": dict(settings or {}),
+        "maps": {
+            k: {
+                "x": m["x"],
+                "y": m["y"],
+                "x_scale": m["x_scale"],
+                "y_scale": m["y_scale"],
+                "x_edges": np.asarray(m["x_edges"]).tolist(),
+                "y_edges": np.asarray(m["y_edges"]).tolist(),
+                "total": np.asarray(m["total"]).tolist(),
+                "allowed": np.asarray(m["allowed"]).tolist(),
+            }
+            for k, m in res.maps.items()
+        },
+    }
 
 
 def read_scan_summary(folder: str | Path) -> dict:
@@ -237,12 +297,18 @@ def read_scan_summary(folder: str | Path) -> dict:
 
     box = ScanBox(tuple(prior_from_table(n, t) for n, t in st["settings"]["plan"]["box"].items()))
     maps = scan_maps(ScanSummary.from_json(st["summary"]), box)
-    return {"maps": {k: {kk: (np.asarray(vv).tolist() if isinstance(vv, np.ndarray) else vv)
-                         for kk, vv in m.items()} for k, m in maps.items()}, "complete": False}
+    return {
+        "maps": {
+            k: {kk: (np.asarray(vv).tolist() if isinstance(vv, np.ndarray) else vv) for kk, vv in m.items()}
+            for k, m in maps.items()
+        },
+        "complete": False,
+    }
 
 
-def read_scan(folder: str | Path, *, outputs: Sequence[str] | None = None, params: bool = True,
-              verify: bool = True) -> dict[str, np.ndarray]:
+def read_scan(
+    folder: str | Path, *, outputs: Sequence[str] | None = None, params: bool = True, verify: bool = True
+) -> dict[str, np.ndarray]:
     """The completed part of a stored scan as arrays ``params/NAME`` and ``outputs/NAME`` (checksums verified)."""
     folder = Path(folder)
     st = ScanStore(folder, writer=False).read_state()
@@ -269,5 +335,14 @@ def open_scan(folder: str | Path):
     return xr.open_datatree(str(Path(folder) / STORE_DIR), engine="zarr")
 
 
-__all__ = ["ScanStore", "read_scan", "open_scan", "read_scan_summary", "scan_summary_json", "verify_chunks",
-           "STATE_FILE", "SUMMARY_FILE", "STORE_DIR"]
+__all__ = [
+    "ScanStore",
+    "read_scan",
+    "open_scan",
+    "read_scan_summary",
+    "scan_summary_json",
+    "verify_chunks",
+    "STATE_FILE",
+    "SUMMARY_FILE",
+    "STORE_DIR",
+]

@@ -6,13 +6,15 @@
 * ``best_fit.json`` -- the best fit (parameters, per-term ln L, observables, start statistics).
 * ``limits.json`` -- the direct limits and settings the profile is compared with.
 """
+
 from __future__ import annotations
 
 import csv
 import json
 import math
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -22,8 +24,12 @@ from ._atomic import atomic_write_json, atomic_write_text
 PROFILE_FILE = "profile.csv"
 BEST_FIT_FILE = "best_fit.json"
 LIMITS_FILE = "limits.json"
-PROFILE_VALUE_COLUMNS = ("borexino_mu_equiv_max_muB", "xenonnt_mu_equiv_max_muB", "feasible_borexino",
-                         "feasible_xenonnt")
+PROFILE_VALUE_COLUMNS = (
+    "borexino_mu_equiv_max_muB",
+    "xenonnt_mu_equiv_max_muB",
+    "feasible_borexino",
+    "feasible_xenonnt",
+)
 
 
 def profile_column(parameter: str) -> str:
@@ -34,8 +40,9 @@ def profile_column(parameter: str) -> str:
     return f"{parameter}_{unit}"
 
 
-def write_profile_csv(path: str | Path, parameter: str, rows: Sequence[Mapping[str, Any]],
-                      comments: Sequence[str] = ()) -> Path:
+def write_profile_csv(
+    path: str | Path, parameter: str, rows: Sequence[Mapping[str, Any]], comments: Sequence[str] = ()
+) -> Path:
     """Write profile rows (``value``, ``borexino``, ``xenonnt``, ``feasible_*``) as ``profile.csv``."""
     lines = [f"# {c}" for c in comments]
     lines.append(",".join((profile_column(parameter),) + PROFILE_VALUE_COLUMNS))
@@ -67,8 +74,9 @@ def read_profile_csv(path: str | Path) -> dict[str, Any]:
             if header is None:
                 header = rec
                 if tuple(header[1:]) != PROFILE_VALUE_COLUMNS or not header[0]:
-                    raise DjaxError(p, "header", f"expected <parameter>_<unit>,{','.join(PROFILE_VALUE_COLUMNS)}",
-                                    line=i)
+                    raise DjaxError(
+                        p, "header", f"expected <parameter>_<unit>,{','.join(PROFILE_VALUE_COLUMNS)}", line=i
+                    )
                 continue
             if len(rec) != len(header):
                 raise DjaxError(p, "row", f"expected {len(header)} columns, got {len(rec)}", line=i)
@@ -82,9 +90,15 @@ def read_profile_csv(path: str | Path) -> dict[str, Any]:
     col = header[0]
     parameter = col.rsplit("_", 1)[0]
     a = list(zip(*rows)) if rows else [[]] * 5
-    return {"parameter": parameter, "column": col, "values": np.asarray(a[0], float),
-            "borexino": np.asarray(a[1], float), "xenonnt": np.asarray(a[2], float),
-            "feasible_borexino": np.asarray(a[3], bool), "feasible_xenonnt": np.asarray(a[4], bool)}
+    return {
+        "parameter": parameter,
+        "column": col,
+        "values": np.asarray(a[0], float),
+        "borexino": np.asarray(a[1], float),
+        "xenonnt": np.asarray(a[2], float),
+        "feasible_borexino": np.asarray(a[3], bool),
+        "feasible_xenonnt": np.asarray(a[4], bool),
+    }
 
 
 def write_best_fit(path: str | Path, best_fit: Mapping[str, Any]) -> Path:
@@ -123,6 +137,16 @@ def read_limits(path: str | Path) -> dict[str, Any]:
     return d
 
 
-__all__ = ["PROFILE_FILE", "BEST_FIT_FILE", "LIMITS_FILE", "PROFILE_VALUE_COLUMNS", "profile_column",
-           "write_profile_csv", "read_profile_csv", "write_best_fit", "read_best_fit", "write_limits",
-           "read_limits"]
+__all__ = [
+    "PROFILE_FILE",
+    "BEST_FIT_FILE",
+    "LIMITS_FILE",
+    "PROFILE_VALUE_COLUMNS",
+    "profile_column",
+    "write_profile_csv",
+    "read_profile_csv",
+    "write_best_fit",
+    "read_best_fit",
+    "write_limits",
+    "read_limits",
+]

@@ -1,5 +1,6 @@
 """Small TOML helpers shared by the run-file and registry readers: values back to TOML text, dotted keys,
 ``--set`` parsing and the line of a dotted key in a TOML text (for error messages)."""
+
 from __future__ import annotations
 
 import json
@@ -106,5 +107,4 @@ def decode_error_line(exc: tomllib.TOMLDecodeError) -> int | None:
     return int(m.group(1)) if m else None
 
 
-__all__ = ["toml_value", "toml_key", "toml_section", "set_dotted", "parse_set_value", "key_line",
-           "decode_error_line"]
+__all__ = ["toml_value", "toml_key", "toml_section", "set_dotted", "parse_set_value", "key_line", "decode_error_line"]

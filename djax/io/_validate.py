@@ -2,6 +2,7 @@
 
 The run-file reader turns these into :class:`djax.io.RunFileError` with the file and line.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -100,8 +101,9 @@ def as_str_list(key, v, *, allowed=None, allow_empty=True):
     if isinstance(v, tuple):
         v = list(v)
     if not isinstance(v, list) or not all(isinstance(s, str) for s in v) or (not allow_empty and not v):
-        raise InvalidValue(key, f"expected {'a non-empty' if not allow_empty else 'an'} array of strings, "
-                                f"got {type_name(v)}")
+        raise InvalidValue(
+            key, f"expected {'a non-empty' if not allow_empty else 'an'} array of strings, got {type_name(v)}"
+        )
     for i, s in enumerate(v):
         if allowed is not None:
             as_choice(f"{key}[{i}]", s, allowed)
@@ -144,5 +146,17 @@ def scalar_or_list(key, v):
     raise InvalidValue(key, f"expected a number, string, boolean or array of those, got {type_name(v)}")
 
 
-__all__ = ["InvalidValue", "type_name", "as_int", "as_float", "as_bool", "as_str", "as_choice", "as_str_list",
-           "as_table", "reject_unknown", "with_defaults", "scalar_or_list"]
+__all__ = [
+    "InvalidValue",
+    "type_name",
+    "as_int",
+    "as_float",
+    "as_bool",
+    "as_str",
+    "as_choice",
+    "as_str_list",
+    "as_table",
+    "reject_unknown",
+    "with_defaults",
+    "scalar_or_list",
+]

@@ -5,6 +5,7 @@ run file exactly as a job would, without running anything. Each job loads and ch
 registry, curves and priors (all before any folder exists), opens the run folder (refusing to overwrite, locking
 it, comparing the job fingerprint on resume), marks it running, and records done / interrupted / failed.
 """
+
 from ._check import check as check
 from ._folder import LOCK as LOCK
 from ._folder import MARKER as MARKER
@@ -27,7 +28,24 @@ from ._sample import sample as sample
 from ._scan import scan as scan
 
 __all__ = [
-    "check", "LOCK", "MARKER", "JobInterrupted", "RunFolder", "fingerprint_diff", "handle_signals",
-    "open_run_folder", "OptimizeOutput", "direct_limits", "hierarchy_table", "optimize", "Prepared", "compilation_cache",
-    "job_fingerprint", "load_config", "prepare", "SampleOutput", "sample", "scan",
+    "check",
+    "LOCK",
+    "MARKER",
+    "JobInterrupted",
+    "RunFolder",
+    "fingerprint_diff",
+    "handle_signals",
+    "open_run_folder",
+    "OptimizeOutput",
+    "direct_limits",
+    "hierarchy_table",
+    "optimize",
+    "Prepared",
+    "compilation_cache",
+    "job_fingerprint",
+    "load_config",
+    "prepare",
+    "SampleOutput",
+    "sample",
+    "scan",
 ]

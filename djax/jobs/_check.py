@@ -1,7 +1,9 @@
 """``djax check``: validate a run file exactly as a job would (registry, curves, priors), run nothing."""
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ._prepare import check_text, load_config, prepare
 

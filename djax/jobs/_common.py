@@ -1,9 +1,11 @@
 """What every job does around its computation: load, prepare, open the folder, run, record, report."""
+
 from __future__ import annotations
 
 import contextlib
 import sys
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from ..precision import enable_x64
 from ._folder import RunFolder, open_run_folder, running
@@ -20,8 +22,17 @@ def warn(msg: str) -> None:
 
 
 @contextlib.contextmanager
-def job(name: str, config: Any, overrides: Mapping[str, Any] | None, *, resume: bool | None,
-        overwrite: bool | None, out=None, argv=None, quiet: bool = False) -> Iterator[tuple[Prepared, RunFolder]]:
+def job(
+    name: str,
+    config: Any,
+    overrides: Mapping[str, Any] | None,
+    *,
+    resume: bool | None,
+    overwrite: bool | None,
+    out=None,
+    argv=None,
+    quiet: bool = False,
+) -> Iterator[tuple[Prepared, RunFolder]]:
     """Load and check the run file, prepare the terms (all before any folder exists), open the run folder
     (fingerprint compared on resume) and mark it running; on exit record done / interrupted / failed."""
     enable_x64()

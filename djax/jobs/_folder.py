@@ -10,6 +10,7 @@ writing anything, and holds an exclusive ``flock`` on ``.djax_lock`` while the j
 write the same folder. SIGTERM (what batch schedulers send) is handled like Ctrl-C: the job stops after its last
 durable checkpoint and the folder is marked ``interrupted``.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -20,14 +21,22 @@ import shutil
 import signal
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from .. import __version__
 from ..errors import FolderError, ResumeRefused
-from ..io import atomic_write_json, config_to_dict, now_utc, read_metadata, resolved_toml, write_metadata
-from ..io import atomic_write_text
+from ..io import (
+    atomic_write_json,
+    atomic_write_text,
+    config_to_dict,
+    now_utc,
+    read_metadata,
+    resolved_toml,
+    write_metadata,
+)
 
 MARKER = ".djax_run"
 LOCK = ".djax_lock"
@@ -73,8 +82,12 @@ def _lock(path: Path):
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(fd)
-        raise FolderError(path, "lock", "another djax job is writing this run folder (its metadata.json names "
-                                        "the command); wait for it or choose another output folder") from None
+        raise FolderError(
+            path,
+            "lock",
+            "another djax job is writing this run folder (its metadata.json names "
+            "the command); wait for it or choose another output folder",
+        ) from None
     return fd
 
 
@@ -108,9 +121,18 @@ class RunFolder:
     def write_status(self, status: str, extra: dict | None = None) -> None:
         self.status = status
         self.timings["total"] = time.perf_counter() - self._t0
-        write_metadata(self.path, job=self.job, status=status, session_started=self.started, argv=self.argv,
-                       seed=self.config.run.seed, config=config_to_dict(self.config), fingerprint=self.fingerprint,
-                       timings=self.timings, extra=extra)
+        write_metadata(
+            self.path,
+            job=self.job,
+            status=status,
+            session_started=self.started,
+            argv=self.argv,
+            seed=self.config.run.seed,
+            config=config_to_dict(self.config),
+            fingerprint=self.fingerprint,
+            timings=self.timings,
+            extra=extra,
+        )
 
     def close(self) -> None:
         if self._fd is not None:
@@ -136,13 +158,19 @@ def open_run_folder(config, job: str, fingerprint: dict, *, argv=None) -> RunFol
         if nonempty:
             if marker is None:
                 what = "resume in" if resume else ("delete" if overwrite else "use")
-                raise FolderError(path, "run.output_dir", f"refusing to {what} it: not a djax run folder (no "
-                                                          f"{MARKER}); choose another output folder (--out)")
+                raise FolderError(
+                    path,
+                    "run.output_dir",
+                    f"refusing to {what} it: not a djax run folder (no {MARKER}); choose another output folder (--out)",
+                )
             owner = marker.get("job")
             if resume:
                 if owner not in (None, job):
-                    raise FolderError(path, "run.job", f"this folder belongs to a {owner!r} job, not {job!r}; "
-                                                       "a folder belongs to one job")
+                    raise FolderError(
+                        path,
+                        "run.job",
+                        f"this folder belongs to a {owner!r} job, not {job!r}; a folder belongs to one job",
+                    )
                 fd = _lock(path)
                 try:
                     stored = read_metadata(path).get("fingerprint", {})
@@ -158,14 +186,19 @@ def open_run_folder(config, job: str, fingerprint: dict, *, argv=None) -> RunFol
                 fd = None
                 shutil.rmtree(path)
             else:
-                raise FolderError(path, "run.output_dir", f"already holds results of a {owner or 'djax'} job; "
-                                                          "pass --resume to continue that run, --overwrite to "
-                                                          "replace it, or choose another output folder (--out)")
+                raise FolderError(
+                    path,
+                    "run.output_dir",
+                    f"already holds results of a {owner or 'djax'} job; "
+                    "pass --resume to continue that run, --overwrite to "
+                    "replace it, or choose another output folder (--out)",
+                )
         path.mkdir(parents=True, exist_ok=True)
         if fd is None:
             fd = _lock(path)
-        folder = RunFolder(path=path, job=job, resumed=resumed, config=config, fingerprint=fingerprint,
-                           argv=argv, _fd=fd)
+        folder = RunFolder(
+            path=path, job=job, resumed=resumed, config=config, fingerprint=fingerprint, argv=argv, _fd=fd
+        )
         if not resumed:
             atomic_write_json(path / MARKER, {"job": job, "created": now_utc(), "djax": __version__})
         atomic_write_text(path / RUN_FILE, resolved_toml(config))
@@ -217,5 +250,14 @@ def running(folder: RunFolder) -> Iterator[RunFolder]:
             folder.close()
 
 
-__all__ = ["RunFolder", "JobInterrupted", "open_run_folder", "running", "handle_signals", "fingerprint_diff",
-           "MARKER", "LOCK", "RUN_FILE"]
+__all__ = [
+    "RunFolder",
+    "JobInterrupted",
+    "open_run_folder",
+    "running",
+    "handle_signals",
+    "fingerprint_diff",
+    "MARKER",
+    "LOCK",
+    "RUN_FILE",
+]

@@ -1,12 +1,14 @@
 """The optimize job: the best fit of the joint likelihood and the upper-bound profile of the effective moment,
 resumable per grid value."""
+
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import jax.numpy as jnp
 import numpy as np
@@ -50,8 +52,10 @@ class OptimizeOutput:
 
 def hierarchy_table(prof: dict, limits: Mapping[str, float]) -> str:
     """Text table: the profile maxima against the direct limits, the distance in orders of magnitude."""
-    lines = [f"{prof['parameter'] + ' [' + prof['units'] + ']':>18} {'max mu_Bx [muB]':>16} {'log10(lim/max)':>15} "
-             f"{'max mu_Xe [muB]':>16} {'log10(lim/max)':>15}"]
+    lines = [
+        f"{prof['parameter'] + ' [' + prof['units'] + ']':>18} {'max mu_Bx [muB]':>16} {'log10(lim/max)':>15} "
+        f"{'max mu_Xe [muB]':>16} {'log10(lim/max)':>15}"
+    ]
     for i, m in enumerate(prof["grid"]):
         row = f"{m:18.4e}"
         for exp in ("borexino", "xenonnt"):
@@ -73,8 +77,15 @@ def _best_fit(prep, folder, quiet):
     model = make_model(prep.spec, prep.priors, Q_F=cfg.model.Q_F, br_inv=cfg.model.br_inv)
     say(f"djax optimize: best fit of {list(prep.ids)} from {o.n_starts} starts ...", quiet)
     with folder.timer("best_fit"):
-        fit = best_fit_model(model, {}, n_starts=o.n_starts, steps=o.steps, learning_rate=o.learning_rate,
-                             seed=cfg.run.seed, optimizer=o.method)
+        fit = best_fit_model(
+            model,
+            {},
+            n_starts=o.n_starts,
+            steps=o.steps,
+            learning_rate=o.learning_rate,
+            seed=cfg.run.seed,
+            optimizer=o.method,
+        )
     best = {k: float(np.asarray(v)) for k, v in fit.constrained.items() if np.ndim(v) == 0}
     vals = {p.name: jnp.asarray(p.value if p.is_fixed else best[p.name]) for p in prep.priors}
     obs, lnl = point_observables(vals, prep.spec, Q_F=cfg.model.Q_F, br_inv=cfg.model.br_inv)
@@ -84,11 +95,15 @@ def _best_fit(prep, folder, quiet):
         "parameters": {p.name: float(vals[p.name]) for p in prep.priors},
         "terms": {t: float(v) for t, v in zip(prep.ids, np.asarray(lnl))},
         "observables": {k: float(np.real(np.asarray(obs[k]))) for k in DEFAULT_DERIVED if k in obs},
-        "starts_agreeing": int(fit.n_within), "n_starts": o.n_starts,
+        "starts_agreeing": int(fit.n_within),
+        "n_starts": o.n_starts,
     }
     write_best_fit(path, out)
-    say(f"best fit: -ln L = {out['neg_log_likelihood']:.6g} (-ln posterior density "
-        f"{out['neg_log_posterior_density']:.6g}; {fit.n_within}/{o.n_starts} starts agree)", quiet)
+    say(
+        f"best fit: -ln L = {out['neg_log_likelihood']:.6g} (-ln posterior density "
+        f"{out['neg_log_posterior_density']:.6g}; {fit.n_within}/{o.n_starts} starts agree)",
+        quiet,
+    )
     return out
 
 
@@ -100,7 +115,7 @@ def _read_profile_state(path: Path, grid) -> list[dict]:
     except json.JSONDecodeError as exc:
         raise CheckpointError(path, "profile_state", f"corrupt profile checkpoint (not JSON: {exc})") from None
     rows = st.get("rows") if isinstance(st, dict) else None
-    if not isinstance(rows, list) or [r.get("value") for r in rows] != [float(g) for g in grid[:len(rows)]]:
+    if not isinstance(rows, list) or [r.get("value") for r in rows] != [float(g) for g in grid[: len(rows)]]:
         raise CheckpointError(path, "rows", "the stored profile rows do not belong to this grid")
     return rows
 
@@ -113,34 +128,60 @@ def _profile(prep, folder, quiet, progress) -> dict:
     grid = profile_grid(pr.low, pr.high, pr.n_points, pr.scale)
     state_path = folder.path / PROFILE_STATE
     rows = _read_profile_state(state_path, grid) if folder.resumed else []
-    solver = profile_solver(prep.spec, prep.priors, parameter=pr.parameter, cl=o.cl, n_starts=pr.n_starts,
-                            seed=cfg.run.seed, Q_F=cfg.model.Q_F, br_inv=cfg.model.br_inv,
-                            outer_iters=pr.outer_iters, inner_steps=pr.inner_steps)
-    say(f"profile of the Borexino- and XENONnT-equivalent moments over {len(grid)} values of {pr.parameter} "
-        f"({pr.n_starts} starts each, augmented Lagrangian)" + (f"; {len(rows)} done before" if rows else ""), quiet)
+    solver = profile_solver(
+        prep.spec,
+        prep.priors,
+        parameter=pr.parameter,
+        cl=o.cl,
+        n_starts=pr.n_starts,
+        seed=cfg.run.seed,
+        Q_F=cfg.model.Q_F,
+        br_inv=cfg.model.br_inv,
+        outer_iters=pr.outer_iters,
+        inner_steps=pr.inner_steps,
+    )
+    say(
+        f"profile of the Borexino- and XENONnT-equivalent moments over {len(grid)} values of {pr.parameter} "
+        f"({pr.n_starts} starts each, augmented Lagrangian)" + (f"; {len(rows)} done before" if rows else ""),
+        quiet,
+    )
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=len(grid), initial=len(rows), desc=f"profile ({pr.parameter})", unit="pt",
-               disable=not progress)
+    bar = tqdm(total=len(grid), initial=len(rows), desc=f"profile ({pr.parameter})", unit="pt", disable=not progress)
     try:
         with folder.timer("profile"):
-            for m in grid[len(rows):]:
+            for m in grid[len(rows) :]:
                 rows.append(solver.solve(float(m)))
                 atomic_write_json(state_path, {"parameter": pr.parameter, "rows": rows})
                 bar.update(1)
     finally:
         bar.close()
-    return {"parameter": pr.parameter, "units": PARAMETER_INFO[pr.parameter].units, "grid": [r["value"] for r in rows],
-            "borexino": [r["borexino"] for r in rows], "xenonnt": [r["xenonnt"] for r in rows],
-            "feasible_borexino": [r["feasible_borexino"] for r in rows],
-            "feasible_xenonnt": [r["feasible_xenonnt"] for r in rows],
-            "argmax_borexino": [r["argmax_borexino"] for r in rows],
-            "argmax_xenonnt": [r["argmax_xenonnt"] for r in rows],
-            "indirect_terms": list(solver.indirect_terms), "rows": rows}
+    return {
+        "parameter": pr.parameter,
+        "units": PARAMETER_INFO[pr.parameter].units,
+        "grid": [r["value"] for r in rows],
+        "borexino": [r["borexino"] for r in rows],
+        "xenonnt": [r["xenonnt"] for r in rows],
+        "feasible_borexino": [r["feasible_borexino"] for r in rows],
+        "feasible_xenonnt": [r["feasible_xenonnt"] for r in rows],
+        "argmax_borexino": [r["argmax_borexino"] for r in rows],
+        "argmax_xenonnt": [r["argmax_xenonnt"] for r in rows],
+        "indirect_terms": list(solver.indirect_terms),
+        "rows": rows,
+    }
 
 
-def optimize(config: Any = None, *, overrides: Mapping[str, Any] | None = None, out=None, resume: bool | None = None,
-             overwrite: bool | None = None, progress: bool = True, quiet: bool = False, argv=None) -> OptimizeOutput:
+def optimize(
+    config: Any = None,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    out=None,
+    resume: bool | None = None,
+    overwrite: bool | None = None,
+    progress: bool = True,
+    quiet: bool = False,
+    argv=None,
+) -> OptimizeOutput:
     """Gradient-based fits (``djax optimize``): the best fit of the joint likelihood from many random starts
     (vmapped; Adam then L-BFGS, optax) and the upper-bound profile of the effective moment.
 
@@ -150,22 +191,36 @@ def optimize(config: Any = None, *, overrides: Mapping[str, Any] | None = None, 
     completes (``profile_state.json``); a resumed job continues with the next one. Writes ``best_fit.json``,
     ``profile.csv``, ``limits.json``, ``hierarchy.txt`` and plots. Arguments as :func:`djax.jobs.sample`.
     """
-    with job("optimize", config, overrides, resume=resume, overwrite=overwrite, out=out, argv=argv,
-             quiet=quiet) as (prep, folder):
+    with job("optimize", config, overrides, resume=resume, overwrite=overwrite, out=out, argv=argv, quiet=quiet) as (
+        prep,
+        folder,
+    ):
         cfg, o = prep.config, prep.config.optimize
         best = _best_fit(prep, folder, quiet)
         prof = None
         if o.profile.enabled:
             prof = _profile(prep, folder, quiet, progress)
             limits = direct_limits(prep.registry)
-            write_profile_csv(folder.path / PROFILE_FILE, prof["parameter"], prof["rows"],
-                              comments=(f"djax optimize: largest equivalent moments (mu_B) allowed at {o.cl:.0%} CL "
-                                        f"by {', '.join(prof['indirect_terms'])}",
-                                        "maxima of a multi-start local optimiser: lower bounds on the true maxima"))
-            write_limits(folder.path / LIMITS_FILE, {"borexino_mu_limit_muB": limits["borexino"],
-                                                     "xenonnt_mu_limit_muB": limits["xenonnt"], "cl": o.cl,
-                                                     "parameter": prof["parameter"],
-                                                     "indirect_terms": prof["indirect_terms"]})
+            write_profile_csv(
+                folder.path / PROFILE_FILE,
+                prof["parameter"],
+                prof["rows"],
+                comments=(
+                    f"djax optimize: largest equivalent moments (mu_B) allowed at {o.cl:.0%} CL "
+                    f"by {', '.join(prof['indirect_terms'])}",
+                    "maxima of a multi-start local optimiser: lower bounds on the true maxima",
+                ),
+            )
+            write_limits(
+                folder.path / LIMITS_FILE,
+                {
+                    "borexino_mu_limit_muB": limits["borexino"],
+                    "xenonnt_mu_limit_muB": limits["xenonnt"],
+                    "cl": o.cl,
+                    "parameter": prof["parameter"],
+                    "indirect_terms": prof["indirect_terms"],
+                },
+            )
             table = hierarchy_table(prof, limits)
             say(table, quiet)
             atomic_write_text(folder.path / "hierarchy.txt", table + "\n")

@@ -1,12 +1,14 @@
 """From a run file to everything a job needs, checked before any folder exists; the job fingerprint; the
 persistent compilation cache."""
+
 from __future__ import annotations
 
 import dataclasses
 import os
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from .. import __version__
 from ..errors import DjaxError
@@ -63,8 +65,14 @@ def job_fingerprint(config: RunConfig, job: str, registry, ids) -> dict:
         "seed": config.run.seed,
         "model": dataclasses.asdict(config.model),
         "priors": {p.name: p.as_dict() for p in config.priors},
-        "likelihood": {"preset": lk.preset, "include": list(lk.include), "exclude": list(lk.exclude),
-                       "alpha_e": lk.alpha_e, "edm": lk.edm, "terms": term_provenance(registry, ids)},
+        "likelihood": {
+            "preset": lk.preset,
+            "include": list(lk.include),
+            "exclude": list(lk.exclude),
+            "alpha_e": lk.alpha_e,
+            "edm": lk.edm,
+            "terms": term_provenance(registry, ids),
+        },
     }
     for sec in _JOB_SECTIONS[job]:
         fp[sec] = dataclasses.asdict(getattr(config, sec))
@@ -88,9 +96,16 @@ def prepare(config: RunConfig, job: str | None = None) -> Prepared:
     source = config.source
     notes = []
     try:
-        reg, ids, spec = resolve_likelihood(preset=lk.preset, include=lk.include, exclude=lk.exclude,
-                                            alpha_e=lk.alpha_e, edm=lk.edm, registry=lk.registry or None,
-                                            overrides=lk.overrides, source=source)
+        reg, ids, spec = resolve_likelihood(
+            preset=lk.preset,
+            include=lk.include,
+            exclude=lk.exclude,
+            alpha_e=lk.alpha_e,
+            edm=lk.edm,
+            registry=lk.registry or None,
+            overrides=lk.overrides,
+            source=source,
+        )
     except DjaxError as exc:
         raise _with_source(exc, source) from None
     for i in ids:
@@ -113,8 +128,10 @@ def decay_mode_notes(config: RunConfig, spec: TermSpec) -> list[str]:
     out = []
     meant = PRESET_DECAYS.get(config.likelihood.preset)
     if meant is not None and meant != mode:
-        out.append(f"likelihood.preset {config.likelihood.preset!r} is meant for model.dark_photon_decays = "
-                   f"{meant!r}, this run uses {mode!r}")
+        out.append(
+            f"likelihood.preset {config.likelihood.preset!r} is meant for model.dark_photon_decays = "
+            f"{meant!r}, this run uses {mode!r}"
+        )
     for tid, why in inactive_terms(spec, b).items():
         out.append(f"term {tid}: cannot act with model.dark_photon_decays = {mode!r} ({why}); ln L = 0 everywhere")
     return out
@@ -128,7 +145,8 @@ def compilation_cache() -> str | None:
     if os.environ.get("DJAX_COMPILATION_CACHE", "1").strip().lower() in ("0", "false", "no", "off"):
         return None
     base = os.environ.get("DJAX_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "djax")
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "djax"
+    )
     path = str(Path(base) / "jax")
     try:
         Path(path).mkdir(parents=True, exist_ok=True)
@@ -145,13 +163,20 @@ def compilation_cache() -> str | None:
 def check_text(prep: Prepared) -> str:
     """What ``djax check`` prints: the resolved job, priors, terms and cleaning notes."""
     c = prep.config
-    lines = [f"run file: {c.source}", f"job: {prep.job}; output folder: {c.output_path}", "",
-             f"priors ({len(c.free_parameters)} free of {len(c.priors)}):"]
+    lines = [
+        f"run file: {c.source}",
+        f"job: {prep.job}; output folder: {c.output_path}",
+        "",
+        f"priors ({len(c.free_parameters)} free of {len(c.priors)}):",
+    ]
     for p in c.priors:
         lines.append(f"  {p.name:<9} {p.describe()}")
-    lines += ["", f"A' decays: model.dark_photon_decays = {c.model.dark_photon_decays!r} "
-                  f"(BR(A' -> invisible) = {c.model.br_inv:g})",
-              f"likelihood preset {c.likelihood.preset!r}: {len(prep.ids)} terms"]
+    lines += [
+        "",
+        f"A' decays: model.dark_photon_decays = {c.model.dark_photon_decays!r} "
+        f"(BR(A' -> invisible) = {c.model.br_inv:g})",
+        f"likelihood preset {c.likelihood.preset!r}: {len(prep.ids)} terms",
+    ]
     for i in prep.ids:
         e = prep.registry[i]
         val = "curve " + Path(e.file).name if e.form in ("curve", "visible_curve") else f"{e.value:.4g}"
@@ -162,5 +187,13 @@ def check_text(prep: Prepared) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["load_config", "Prepared", "prepare", "job_fingerprint", "decay_mode_notes", "compilation_cache",
-           "check_text", "EMBEDDED"]
+__all__ = [
+    "load_config",
+    "Prepared",
+    "prepare",
+    "job_fingerprint",
+    "decay_mode_notes",
+    "compilation_cache",
+    "check_text",
+    "EMBEDDED",
+]

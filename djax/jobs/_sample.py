@@ -1,4 +1,5 @@
 """The sample job: NUTS posterior sampling of a run file, checkpointed and resumable bit for bit."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -57,11 +58,17 @@ def run_attributes(prep) -> dict:
         "run_file": resolved_toml(cfg),
         "run_file_source": str(cfg.source),
         "model": dataclasses.asdict(cfg.model),
-        "likelihood": {"preset": lk.preset, "include": list(lk.include), "exclude": list(lk.exclude),
-                       "alpha_e": lk.alpha_e, "edm": lk.edm, "registry": lk.registry or "packaged",
-                       "overrides": {k: dict(v) for k, v in lk.overrides.items()}},
+        "likelihood": {
+            "preset": lk.preset,
+            "include": list(lk.include),
+            "exclude": list(lk.exclude),
+            "alpha_e": lk.alpha_e,
+            "edm": lk.edm,
+            "registry": lk.registry or "packaged",
+            "overrides": {k: dict(v) for k, v in lk.overrides.items()},
+        },
         "references": "djax (this software, CITATION.cff); reference study: H. Zhang, arXiv:2603.25704 (2026); "
-                      "each likelihood term's source is in likelihood_terms",
+        "each likelihood term's source is in likelihood_terms",
         "layout": "groups posterior, prior, log_likelihood, sample_stats; see docs/outputs.md of djax",
     }
 
@@ -77,8 +84,17 @@ class SampleOutput:
     result: Any
 
 
-def sample(config: Any = None, *, overrides: Mapping[str, Any] | None = None, out=None, resume: bool | None = None,
-           overwrite: bool | None = None, progress: bool = True, quiet: bool = False, argv=None) -> SampleOutput:
+def sample(
+    config: Any = None,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    out=None,
+    resume: bool | None = None,
+    overwrite: bool | None = None,
+    progress: bool = True,
+    quiet: bool = False,
+    argv=None,
+) -> SampleOutput:
     """NUTS posterior sampling of the dark-sector parameters (``djax sample``).
 
     Args:
@@ -94,28 +110,49 @@ def sample(config: Any = None, *, overrides: Mapping[str, Any] | None = None, ou
     ``long_name``, ``latex``; root attributes with the resolved run file, the priors, the likelihood terms and
     their sources as JSON; see ``docs/outputs.md``), ``summary.txt``/``summary.csv`` (R-hat, ESS) and plots.
     """
-    with job("sample", config, overrides, resume=resume, overwrite=overwrite, out=out, argv=argv,
-             quiet=quiet) as (prep, folder):
+    with job("sample", config, overrides, resume=resume, overwrite=overwrite, out=out, argv=argv, quiet=quiet) as (
+        prep,
+        folder,
+    ):
         cfg, s = prep.config, prep.config.sample
         model = make_model(prep.spec, prep.priors, Q_F=cfg.model.Q_F, br_inv=_br_invisible(cfg.model))
         free = list(cfg.free_parameters)
-        say(f"djax sample: preset {cfg.likelihood.preset!r}, terms {list(prep.ids)}, {len(free)} free parameters, "
-            f"{s.num_chains} chains x ({s.num_warmup} warm-up + {s.num_samples} draws)", quiet)
+        say(
+            f"djax sample: preset {cfg.likelihood.preset!r}, terms {list(prep.ids)}, {len(free)} free parameters, "
+            f"{s.num_chains} chains x ({s.num_warmup} warm-up + {s.num_samples} draws)",
+            quiet,
+        )
         from numpyro.infer import init_to_uniform
 
         init = init_to_uniform(radius=INIT_RADIUS)
         segment = s.checkpoint_every if s.checkpoint_every > 0 else max(s.num_warmup, s.num_samples, 1)
         with folder.timer("sample"):
-            res = run_nuts(model, {}, num_warmup=s.num_warmup, num_samples=s.num_samples, num_chains=s.num_chains,
-                           seed=cfg.run.seed, chain_method=s.chain_method, target_accept=s.target_accept,
-                           max_tree_depth=s.max_tree_depth, dense_mass=s.dense_mass, segment=segment,
-                           store=NutsCheckpoint(folder.path / "checkpoints"), progress=progress,
-                           init_strategy=init)
+            res = run_nuts(
+                model,
+                {},
+                num_warmup=s.num_warmup,
+                num_samples=s.num_samples,
+                num_chains=s.num_chains,
+                seed=cfg.run.seed,
+                chain_method=s.chain_method,
+                target_accept=s.target_accept,
+                max_tree_depth=s.max_tree_depth,
+                dense_mass=s.dense_mass,
+                segment=segment,
+                store=NutsCheckpoint(folder.path / "checkpoints"),
+                progress=progress,
+                init_strategy=init,
+            )
         res.settings["init_strategy"] = f"init_to_uniform(radius={INIT_RADIUS})"  # a name, not a function repr
         with folder.timer("prior"):
             prior = prior_draws(model, num_chains=s.num_chains, num_draws=s.num_samples, seed=cfg.run.seed)
-        dt = to_datatree(res, attrs=run_attributes(prep), prior=prior, priors=prep.priors,
-                         terms=term_records(prep.registry, prep.ids))
+        dt = to_datatree(
+            res,
+            attrs=run_attributes(prep),
+            prior=prior,
+            priors=prep.priors,
+            terms=term_records(prep.registry, prep.ids),
+        )
         written = []
         for fmt in cfg.output.formats:
             name = "posterior.nc" if fmt == "netcdf" else "posterior.zarr"

@@ -6,6 +6,7 @@ Kinetic-mixing terms come in two kinds, both evaluated at the same BR(A' -> invi
 (:func:`decay_mode_br_inv` maps the run file's ``model.dark_photon_decays`` to it): invisible-decay curves
 (``CurveTerms``, x = BR_inv (eps/eps_90)^2) and visible-decay searches (``VisibleTerms``, ``_visible``).
 """
+
 from ._curves import (
     CurveTable,
     CurveTerms,
@@ -17,8 +18,6 @@ from ._curves import (
     stack_tables,
     terms_loglike,
 )
-from ._visible import make_visible_table as make_visible_table
-from ._visible import make_visible_terms as make_visible_terms
 from ._forms import (
     FORM_CODES,
     FORM_NAMES,
@@ -49,13 +48,47 @@ from ._terms import (
     terms_from_observables,
 )
 from ._visible import DECAY_MODES, VisibleTable, VisibleTerms, decay_mode_br_inv, visible_terms_loglike
+from ._visible import make_visible_table as make_visible_table
+from ._visible import make_visible_terms as make_visible_terms
 
 __all__ = [
-    "make_visible_table", "make_visible_terms", "TermSpec", "CurveTable", "CurveTerms", "make_table", "stack_tables", "FORM_CODES", "FORM_NAMES",
-    "UPPER_LIMIT_SHAPES", "ScalarTerms", "eps90", "combined_envelope", "curve_loglike", "terms_loglike",
-    "poisson_zero_count", "half_gaussian", "gaussian", "counting", "yield_ratio",
-    "PRESETS", "preset_ids", "ALPHA_E_CHOICES", "EDM_CHOICES", "DIRECT_DETECTION_OBSERVABLES",
-    "evaluate_terms", "evaluate_log_likelihood", "cl_thresholds", "terms_from_observables", "is_direct", "needs_solar",
-    "inactive_terms", "PRESET_DECAYS", "VISIBLE", "DECAY_MODES", "decay_mode_br_inv", "VisibleTable", "VisibleTerms",
+    "make_visible_table",
+    "make_visible_terms",
+    "TermSpec",
+    "CurveTable",
+    "CurveTerms",
+    "make_table",
+    "stack_tables",
+    "FORM_CODES",
+    "FORM_NAMES",
+    "UPPER_LIMIT_SHAPES",
+    "ScalarTerms",
+    "eps90",
+    "combined_envelope",
+    "curve_loglike",
+    "terms_loglike",
+    "poisson_zero_count",
+    "half_gaussian",
+    "gaussian",
+    "counting",
+    "yield_ratio",
+    "PRESETS",
+    "preset_ids",
+    "ALPHA_E_CHOICES",
+    "EDM_CHOICES",
+    "DIRECT_DETECTION_OBSERVABLES",
+    "evaluate_terms",
+    "evaluate_log_likelihood",
+    "cl_thresholds",
+    "terms_from_observables",
+    "is_direct",
+    "needs_solar",
+    "inactive_terms",
+    "PRESET_DECAYS",
+    "VISIBLE",
+    "DECAY_MODES",
+    "decay_mode_br_inv",
+    "VisibleTable",
+    "VisibleTerms",
     "visible_terms_loglike",
 ]

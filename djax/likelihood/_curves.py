@@ -14,6 +14,7 @@ so values and gradients are never NaN, also at m <= 0, at the range edges and at
 Tables of different lengths are stacked by :func:`stack_tables`, which pads ``log_m`` with strictly
 increasing dummy knots beyond ``log_m_hi``; the padding is never used because of the range mask.
 """
+
 from __future__ import annotations
 
 import dataclasses

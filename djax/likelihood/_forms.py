@@ -18,6 +18,7 @@ Values at the CL point (x = x_90):
 
 All functions are jit/vmap/grad safe, with finite gradients at and around zero signal.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -169,9 +170,9 @@ class ScalarTerms(NamedTuple):
 def scalar_terms_loglike(x, terms: ScalarTerms):
     """Per-term ln L (shape (S,)) for observable values ``x`` (shape (S,), aligned with the terms).
 
-        upper limit:  ln L = form(yield_ratio(x, value, power), 1, cl)
-        gaussian:     ln L = -(1/2) ((x - value)/sigma)^2
-        counting:     ln L = counting(s = yield_ratio(x, value, power), n_obs, background)
+    upper limit:  ln L = form(yield_ratio(x, value, power), 1, cl)
+    gaussian:     ln L = -(1/2) ((x - value)/sigma)^2
+    counting:     ln L = counting(s = yield_ratio(x, value, power), n_obs, background)
     """
     x = _f(x)
     r = yield_ratio(x, terms.value, terms.power)

@@ -16,6 +16,7 @@
 * ``future``: ``full`` with projections swapped in: MEG II final, Mu3e phase I, Belle II tau -> mu gamma,
   Mu2e run I (Al), plus the NA64mu 1e14 MOT projection.
 """
+
 from __future__ import annotations
 
 PAPER = ("meg2_mueg", "na64_2023", "babar2017", "borexino_mueff")
@@ -24,14 +25,41 @@ PAPER_INVISIBLE = ("na64_2023", "babar2017")
 #: Visible-decay searches of the ``minimal`` preset (registry tag ``visible``; one term per independent data set).
 VISIBLE = (
     # prompt (one-sided)
-    "babar2014_visible", "lhcb2019_prompt", "kloe2012_phieta", "kloe2015_ee", "kloe2018_mumu_pipi", "na48_2015",
-    "a1_2014", "apex_2011", "hps_2018", "besiii_2017",
+    "babar2014_visible",
+    "lhcb2019_prompt",
+    "kloe2012_phieta",
+    "kloe2015_ee",
+    "kloe2018_mumu_pipi",
+    "na48_2015",
+    "a1_2014",
+    "apex_2011",
+    "hps_2018",
+    "besiii_2017",
     # displaced / beam dumps (two-sided islands)
-    "e137_andreas2012", "e141_1987", "e774_1991", "orsay_1989", "kek_1986", "nucal_pbrem_1991", "charm_1985",
-    "na64_visible_2019", "ps191_1985", "nomad_2001", "lhcb2019_displaced_island1", "lhcb2019_displaced_island2",
+    "e137_andreas2012",
+    "e141_1987",
+    "e774_1991",
+    "orsay_1989",
+    "kek_1986",
+    "nucal_pbrem_1991",
+    "charm_1985",
+    "na64_visible_2019",
+    "ps191_1985",
+    "nomad_2001",
+    "lhcb2019_displaced_island1",
+    "lhcb2019_displaced_island2",
 )
-FULL_EXTRA = ("babar_taueg", "belle_taumug", "sindrum_mu3e", "sindrum2_au", "xenonnt_mueff", "damu_2025",
-              "<alpha_e>", "<edm>", "planck2018_mnu") + VISIBLE
+FULL_EXTRA = (
+    "babar_taueg",
+    "belle_taumug",
+    "sindrum_mu3e",
+    "sindrum2_au",
+    "xenonnt_mueff",
+    "damu_2025",
+    "<alpha_e>",
+    "<edm>",
+    "planck2018_mnu",
+) + VISIBLE
 FUTURE_SWAPS = {
     "meg2_mueg": "proj_meg2_final",
     "sindrum_mu3e": "proj_mu3e_phase1",
@@ -50,8 +78,9 @@ PRESET_DECAYS = {"paper": "invisible", "minimal": "visible", "full": None, "futu
 DIRECT_DETECTION_OBSERVABLES = ("borexino_mu_equiv_muB", "xenonnt_mu_equiv_muB", "red_giant_mu_equiv_muB")
 
 
-def preset_ids(preset: str = "paper", *, alpha_e: str = "Rb", edm: str = "JILA2023",
-               include=(), exclude=()) -> tuple[str, ...]:
+def preset_ids(
+    preset: str = "paper", *, alpha_e: str = "Rb", edm: str = "JILA2023", include=(), exclude=()
+) -> tuple[str, ...]:
     """Registry ids of a preset, with ``include`` appended and ``exclude`` removed (order kept)."""
     if preset not in PRESETS:
         raise ValueError(f"likelihood preset {preset!r} is not one of {list(PRESETS)}")

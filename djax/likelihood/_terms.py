@@ -1,4 +1,5 @@
 """Pure evaluation of likelihood terms for a parameter point (no I/O: the TermSpec arrives compiled)."""
+
 from __future__ import annotations
 
 import math

@@ -46,6 +46,7 @@ values and gradients are finite also at eps = 0, m <= 0, at the range edges and 
 Tables of different lengths are stacked by :func:`stack_visible_tables` with padding knots beyond
 ``log_m_hi`` (masked by the range test), as in ``_curves.stack_tables``.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -181,7 +182,10 @@ def stack_visible_tables(tables, n: int | None = None) -> VisibleTable:
             col.append(np.concatenate([a, np.full(k, a[-1])]))
         cols[3].append(np.concatenate([np.asarray(t.no_limit, dtype=bool), np.zeros(k, dtype=bool)]))
     return VisibleTable(
-        np.stack(cols[0]), np.stack(cols[1]), np.stack(cols[2]), np.stack(cols[3]),
+        np.stack(cols[0]),
+        np.stack(cols[1]),
+        np.stack(cols[2]),
+        np.stack(cols[3]),
         np.array([float(t.log_m_lo) for t in tables], dtype=np.float64),
         np.array([float(t.log_m_hi) for t in tables], dtype=np.float64),
     )
@@ -297,8 +301,9 @@ def visible_yield(eps, m, table: VisibleTable, two_sided, br_ratio=1.0, width_ra
     return jnp.where(jnp.asarray(two_sided, dtype=bool), xd, xp)
 
 
-def visible_loglike(eps, m, table: VisibleTable, *, two_sided=False, cl=0.9, shape=POISSON_ZERO_COUNT,
-                    br_ratio=1.0, width_ratio=1.0):
+def visible_loglike(
+    eps, m, table: VisibleTable, *, two_sided=False, cl=0.9, shape=POISSON_ZERO_COUNT, br_ratio=1.0, width_ratio=1.0
+):
     """ln L of one visible-search term: ``upper_limit_loglike(x, 1, cl, shape)`` of :func:`visible_yield`
     (ln L = ln(1 - cl) x for the Poisson zero-count shape); ln L = 0 outside the table's mass range."""
     x = visible_yield(eps, m, table, two_sided, br_ratio, width_ratio)
@@ -383,7 +388,6 @@ def visible_terms_loglike(eps, m, terms: VisibleTerms, br_inv=0.0):
 
     def one(table, two_sided, cl, shape, mask):
         r, rho = channel_ratios(m, mask, br_inv, widths=g)
-        return visible_loglike(eps, m, table, two_sided=two_sided, cl=cl, shape=shape, br_ratio=r,
-                               width_ratio=rho)
+        return visible_loglike(eps, m, table, two_sided=two_sided, cl=cl, shape=shape, br_ratio=r, width_ratio=rho)
 
     return jax.vmap(one)(terms.tables, terms.two_sided, terms.cl, terms.shape, terms.ref_mask)

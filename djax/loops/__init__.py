@@ -52,14 +52,15 @@ too (documented above); all of djax's own callers pass float64.
 References: L. Lavoura, Eur. Phys. J. C 29 (2003) 191 [hep-ph/0302221] (general one-loop dipole
 formulae); J. P. Leveille, Nucl. Phys. B 137 (1978) 63 (g-2 Feynman-parameter integrals).
 """
+
 from ._functions import (
-    G,
     I_F,
     I_S,
-    J,
-    K,
     L_F,
     L_S,
+    G,
+    J,
+    K,
     LoopFunction,
     gim_difference,
     gim_difference_G,

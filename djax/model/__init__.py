@@ -1,5 +1,6 @@
 """The VLL-doublet + two-dark-scalar + dark-photon model: parameters, the parameter schema (bounds, units,
 priors), validation and the Lagrangian -> couplings map."""
+
 from ._couplings import Couplings as Couplings
 from ._couplings import couplings as couplings
 from ._couplings import mixing_matrix as mixing_matrix
@@ -26,8 +27,28 @@ from ._schema import prior_from_table as prior_from_table
 from ._schema import resolve_priors as resolve_priors
 
 __all__ = [
-    "Params", "check_params", "Couplings", "couplings", "mixing_matrix", "FIELDS", "PERTURBATIVITY_BOUND",
-    "SQRT_4PI", "PRIOR_TYPES", "DEFAULT_SIGNED_LOG_SCALE", "DARK_COUPLINGS", "SchemaError", "ParameterInfo",
-    "PARAMETER_INFO", "PARAMETER_NAMES", "parameter_names", "Prior", "make_prior", "DEFAULT_PRIORS",
-    "prior_from_table", "resolve_priors", "free_parameters", "params_from_values", "latent_to_physical",
+    "Params",
+    "check_params",
+    "Couplings",
+    "couplings",
+    "mixing_matrix",
+    "FIELDS",
+    "PERTURBATIVITY_BOUND",
+    "SQRT_4PI",
+    "PRIOR_TYPES",
+    "DEFAULT_SIGNED_LOG_SCALE",
+    "DARK_COUPLINGS",
+    "SchemaError",
+    "ParameterInfo",
+    "PARAMETER_INFO",
+    "PARAMETER_NAMES",
+    "parameter_names",
+    "Prior",
+    "make_prior",
+    "DEFAULT_PRIORS",
+    "prior_from_table",
+    "resolve_priors",
+    "free_parameters",
+    "params_from_values",
+    "latent_to_physical",
 ]

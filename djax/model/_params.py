@@ -5,6 +5,7 @@ two complex dark scalars mixed by the angle ``theta`` into mass eigenstates of m
 Yukawa vectors ``y`` (A-type, phi_1) and ``yp`` (B-type, phi_2) over (e, mu, tau), the dark gauge coupling
 ``g_D``, the dark-photon mass ``m_Aprime`` and the kinetic mixing ``epsilon``. Masses in GeV.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -55,7 +56,7 @@ class Params:
     Q_F: Any = 1.0
 
     @classmethod
-    def default(cls) -> "Params":
+    def default(cls) -> Params:
         """The documented benchmark point (the reference study's e-mu family, tau couplings off).
 
         M_F = 1 TeV, m_S1 = 400 GeV, m_S2 = 700 GeV, theta = pi/4 (maximal mixing),
@@ -77,7 +78,7 @@ class Params:
         )
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Params":
+    def from_dict(cls, d: dict) -> Params:
         """Build from a mapping; unknown keys raise ``ValueError`` naming them."""
         unknown = sorted(set(d) - set(FIELDS))
         if unknown:
@@ -90,7 +91,7 @@ class Params:
     def to_dict(self) -> dict:
         return {f: getattr(self, f) for f in FIELDS}
 
-    def replace(self, **changes) -> "Params":
+    def replace(self, **changes) -> Params:
         unknown = sorted(set(changes) - set(FIELDS))
         if unknown:
             raise ValueError(f"Params.replace: unknown field(s) {unknown}; allowed fields are {list(FIELDS)}")
@@ -127,9 +128,7 @@ def check_params(p: Params) -> Params:
     batch = vals["M_F"].shape
     for name in _SCALAR_FIELDS:
         if vals[name].shape != batch:
-            raise ValueError(
-                f"Params.{name}: shape {vals[name].shape} does not match the batch shape {batch} of M_F"
-            )
+            raise ValueError(f"Params.{name}: shape {vals[name].shape} does not match the batch shape {batch} of M_F")
         if np.iscomplexobj(vals[name]):
             if np.any(np.imag(vals[name]) != 0):
                 raise ValueError(f"Params.{name}: must be real, got a complex value")

@@ -31,12 +31,14 @@ core ``|x| <~ s``: the natural prior for a Yukawa whose order of magnitude is un
 can sample (the cLFV bounds ``|y_a y'_b| < c`` become near-linear constraints ``|u_a| + |u_b| <~
 ln(4c/s^2)`` instead of thin ridges along the axes of a uniform box).
 """
+
 from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import jax.numpy as jnp
 import numpy as np
@@ -99,28 +101,43 @@ def _yukawa(name, latex, long_name):
 
 
 #: Every parameter of the model, in canonical order (``alpha_D`` replaces ``g_D`` when chosen).
-PARAMETER_INFO: Mapping[str, ParameterInfo] = MappingProxyType({
-    "M_F": ParameterInfo("M_F", "vector-like lepton mass", "GeV", r"M_F", 0.0, None, lo_open=True),
-    "m_S1": ParameterInfo("m_S1", "lighter-index dark scalar mass eigenvalue", "GeV", r"m_{S_1}", 0.0, None,
-                          lo_open=True),
-    "m_S2": ParameterInfo("m_S2", "second dark scalar mass eigenvalue", "GeV", r"m_{S_2}", 0.0, None,
-                          lo_open=True),
-    "theta": ParameterInfo("theta", "dark scalar mixing angle", "rad", r"\theta", -0.5 * math.pi, 0.5 * math.pi),
-    "y_e": _yukawa("y_e", r"y_e", "A-type Yukawa coupling to the electron doublet"),
-    "y_mu": _yukawa("y_mu", r"y_\mu", "A-type Yukawa coupling to the muon doublet"),
-    "y_tau": _yukawa("y_tau", r"y_\tau", "A-type Yukawa coupling to the tau doublet"),
-    "yp_e": _yukawa("yp_e", r"y'_e", "B-type Yukawa coupling, electron flavour"),
-    "yp_mu": _yukawa("yp_mu", r"y'_\mu", "B-type Yukawa coupling, muon flavour"),
-    "yp_tau": _yukawa("yp_tau", r"y'_\tau", "B-type Yukawa coupling, tau flavour"),
-    "g_D": ParameterInfo("g_D", "dark U(1)_D gauge coupling", "1", r"g_D", 0.0, SQRT_4PI),
-    "alpha_D": ParameterInfo("alpha_D", "dark fine-structure constant g_D^2/(4 pi)", "1", r"\alpha_D", 0.0, 1.0),
-    "m_Aprime": ParameterInfo("m_Aprime", "dark-photon mass", "GeV", r"m_{A'}", 0.0, None, lo_open=True),
-    "epsilon": ParameterInfo("epsilon", "kinetic mixing", "1", r"\epsilon", 0.0, 1.0, hi_open=True),
-})
+PARAMETER_INFO: Mapping[str, ParameterInfo] = MappingProxyType(
+    {
+        "M_F": ParameterInfo("M_F", "vector-like lepton mass", "GeV", r"M_F", 0.0, None, lo_open=True),
+        "m_S1": ParameterInfo(
+            "m_S1", "lighter-index dark scalar mass eigenvalue", "GeV", r"m_{S_1}", 0.0, None, lo_open=True
+        ),
+        "m_S2": ParameterInfo("m_S2", "second dark scalar mass eigenvalue", "GeV", r"m_{S_2}", 0.0, None, lo_open=True),
+        "theta": ParameterInfo("theta", "dark scalar mixing angle", "rad", r"\theta", -0.5 * math.pi, 0.5 * math.pi),
+        "y_e": _yukawa("y_e", r"y_e", "A-type Yukawa coupling to the electron doublet"),
+        "y_mu": _yukawa("y_mu", r"y_\mu", "A-type Yukawa coupling to the muon doublet"),
+        "y_tau": _yukawa("y_tau", r"y_\tau", "A-type Yukawa coupling to the tau doublet"),
+        "yp_e": _yukawa("yp_e", r"y'_e", "B-type Yukawa coupling, electron flavour"),
+        "yp_mu": _yukawa("yp_mu", r"y'_\mu", "B-type Yukawa coupling, muon flavour"),
+        "yp_tau": _yukawa("yp_tau", r"y'_\tau", "B-type Yukawa coupling, tau flavour"),
+        "g_D": ParameterInfo("g_D", "dark U(1)_D gauge coupling", "1", r"g_D", 0.0, SQRT_4PI),
+        "alpha_D": ParameterInfo("alpha_D", "dark fine-structure constant g_D^2/(4 pi)", "1", r"\alpha_D", 0.0, 1.0),
+        "m_Aprime": ParameterInfo("m_Aprime", "dark-photon mass", "GeV", r"m_{A'}", 0.0, None, lo_open=True),
+        "epsilon": ParameterInfo("epsilon", "kinetic mixing", "1", r"\epsilon", 0.0, 1.0, hi_open=True),
+    }
+)
 
 #: The 13 sampled parameters of the default model (g_D as the dark coupling), canonical order.
-PARAMETER_NAMES = ("M_F", "m_S1", "m_S2", "theta", "y_e", "y_mu", "y_tau", "yp_e", "yp_mu", "yp_tau",
-                   "g_D", "m_Aprime", "epsilon")
+PARAMETER_NAMES = (
+    "M_F",
+    "m_S1",
+    "m_S2",
+    "theta",
+    "y_e",
+    "y_mu",
+    "y_tau",
+    "yp_e",
+    "yp_mu",
+    "yp_tau",
+    "g_D",
+    "m_Aprime",
+    "epsilon",
+)
 
 
 def parameter_names(dark_coupling: str = "g_D") -> tuple[str, ...]:
@@ -223,8 +240,9 @@ def _finite(key, v):
     return float(v)
 
 
-def make_prior(name: str, type: str, low=None, high=None, value=None, scale=None, *,
-               model_parameter: bool = True) -> Prior:
+def make_prior(
+    name: str, type: str, low=None, high=None, value=None, scale=None, *, model_parameter: bool = True
+) -> Prior:
     """A validated :class:`Prior`: known parameter and type, finite numbers, ``low < high`` inside the
     physical bounds of :data:`PARAMETER_INFO`, positive ``low`` for ``log_uniform``, positive ``scale``.
 
@@ -250,8 +268,10 @@ def make_prior(name: str, type: str, low=None, high=None, value=None, scale=None
         raise SchemaError(key, f"low ({lo!r}) must be smaller than high ({hi!r})")
     for field, v in (("low", lo), ("high", hi)):
         if not info.contains(v):
-            raise SchemaError(f"{key}.{field}", f"{v!r} is outside the physical range {info.range_text()} of "
-                                                f"{name} ({info.long_name})")
+            raise SchemaError(
+                f"{key}.{field}",
+                f"{v!r} is outside the physical range {info.range_text()} of {name} ({info.long_name})",
+            )
     if type == "log_uniform" and lo <= 0:
         raise SchemaError(f"{key}.low", f"must be positive for a log_uniform prior, got {lo!r}")
     s = None
@@ -271,18 +291,22 @@ def _default(name, type, low, high, scale=None):
 #: The default prior box: log-uniform masses and epsilon, signed-log-uniform Yukawas (both signs, scale
 #: 1e-12), flat theta and g_D. m_A' spans the common range of the NA64 2023 (from 1.055 MeV) and BaBar 2017
 #: (to 7.9999 GeV) curves: a curve that ends inside the box is a likelihood cliff that traps NUTS chains.
-DEFAULT_PRIORS: Mapping[str, Prior] = MappingProxyType({
-    "M_F": _default("M_F", "log_uniform", 100.0, 1.0e4),
-    "m_S1": _default("m_S1", "log_uniform", 10.0, 1.0e4),
-    "m_S2": _default("m_S2", "log_uniform", 10.0, 1.0e4),
-    "theta": _default("theta", "uniform", 0.0, 0.5 * math.pi),
-    **{n: _default(n, "signed_log_uniform", -SQRT_4PI, SQRT_4PI, DEFAULT_SIGNED_LOG_SCALE)
-       for n in ("y_e", "y_mu", "y_tau", "yp_e", "yp_mu", "yp_tau")},
-    "g_D": _default("g_D", "uniform", 0.0, SQRT_4PI),
-    "alpha_D": _default("alpha_D", "log_uniform", 1.0e-6, 1.0),
-    "m_Aprime": _default("m_Aprime", "log_uniform", 1.06e-3, 7.99),
-    "epsilon": _default("epsilon", "log_uniform", 1.0e-7, 1.0e-2),
-})
+DEFAULT_PRIORS: Mapping[str, Prior] = MappingProxyType(
+    {
+        "M_F": _default("M_F", "log_uniform", 100.0, 1.0e4),
+        "m_S1": _default("m_S1", "log_uniform", 10.0, 1.0e4),
+        "m_S2": _default("m_S2", "log_uniform", 10.0, 1.0e4),
+        "theta": _default("theta", "uniform", 0.0, 0.5 * math.pi),
+        **{
+            n: _default(n, "signed_log_uniform", -SQRT_4PI, SQRT_4PI, DEFAULT_SIGNED_LOG_SCALE)
+            for n in ("y_e", "y_mu", "y_tau", "yp_e", "yp_mu", "yp_tau")
+        },
+        "g_D": _default("g_D", "uniform", 0.0, SQRT_4PI),
+        "alpha_D": _default("alpha_D", "log_uniform", 1.0e-6, 1.0),
+        "m_Aprime": _default("m_Aprime", "log_uniform", 1.06e-3, 7.99),
+        "epsilon": _default("epsilon", "log_uniform", 1.0e-7, 1.0e-2),
+    }
+)
 
 
 def prior_from_table(name: str, table: Mapping[str, Any]) -> Prior:
@@ -340,8 +364,11 @@ def resolve_priors(priors: Any = None, *, dark_coupling: str = "g_D") -> tuple[P
         if p.name not in names:
             other = "alpha_D" if dark_coupling == "g_D" else "g_D"
             if p.name == other:
-                raise SchemaError(f"priors.{p.name}", f"model.dark_coupling is {dark_coupling!r}, so the dark "
-                                                      f"coupling parameter is {dark_coupling!r}, not {p.name!r}")
+                raise SchemaError(
+                    f"priors.{p.name}",
+                    f"model.dark_coupling is {dark_coupling!r}, so the dark "
+                    f"coupling parameter is {dark_coupling!r}, not {p.name!r}",
+                )
             raise SchemaError(f"priors.{p.name}", f"unknown parameter; parameters are {', '.join(names)}")
         given[p.name] = p
     out = tuple(given.get(n, DEFAULT_PRIORS[n]) for n in names)
@@ -361,17 +388,36 @@ def params_from_values(values: Mapping[str, Any], *, Q_F: float = 1.0):
     if "g_D" not in values:
         values = dict(values, g_D=jnp.sqrt(4.0 * jnp.pi * values["alpha_D"]))
     return Params(
-        M_F=values["M_F"], m_S1=values["m_S1"], m_S2=values["m_S2"], theta=values["theta"],
+        M_F=values["M_F"],
+        m_S1=values["m_S1"],
+        m_S2=values["m_S2"],
+        theta=values["theta"],
         y=jnp.stack([values["y_e"], values["y_mu"], values["y_tau"]], axis=-1),
         yp=jnp.stack([values["yp_e"], values["yp_mu"], values["yp_tau"]], axis=-1),
-        g_D=values["g_D"], m_Aprime=values["m_Aprime"], epsilon=values["epsilon"],
+        g_D=values["g_D"],
+        m_Aprime=values["m_Aprime"],
+        epsilon=values["epsilon"],
         Q_F=jnp.asarray(Q_F) + 0.0 * jnp.asarray(values["M_F"]),
     )
 
 
 __all__ = [
-    "SQRT_4PI", "PERTURBATIVITY_BOUND", "PRIOR_TYPES", "DEFAULT_SIGNED_LOG_SCALE", "DARK_COUPLINGS", "SchemaError",
-    "ParameterInfo", "PARAMETER_INFO", "PARAMETER_NAMES", "parameter_names", "Prior", "make_prior",
-    "DEFAULT_PRIORS", "prior_from_table", "resolve_priors", "free_parameters", "params_from_values",
+    "SQRT_4PI",
+    "PERTURBATIVITY_BOUND",
+    "PRIOR_TYPES",
+    "DEFAULT_SIGNED_LOG_SCALE",
+    "DARK_COUPLINGS",
+    "SchemaError",
+    "ParameterInfo",
+    "PARAMETER_INFO",
+    "PARAMETER_NAMES",
+    "parameter_names",
+    "Prior",
+    "make_prior",
+    "DEFAULT_PRIORS",
+    "prior_from_table",
+    "resolve_priors",
+    "free_parameters",
+    "params_from_values",
     "latent_to_physical",
 ]

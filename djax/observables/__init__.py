@@ -5,6 +5,7 @@ LaTeX labels and the implemented equation of every observable and parameter (out
 The dark photon's decay widths and branching ratios (:func:`dark_photon_widths`, :func:`unit_widths`, the decay
 ``MODES`` and ``VISIBLE_CHANNELS``) are public here for the likelihood and the DarkCast reader.
 """
+
 from ._catalogue import OBSERVABLE_INFO, PARAMETER_CATALOGUE, SOLAR_OBSERVABLES, observable_info, parameter_info
 from ._catalogue import info as catalogue_info
 from ._dark_photon import (
@@ -31,9 +32,29 @@ from ._observables import SCALAR_OBSERVABLES, observables
 from ._solar_tables import solar_tables
 
 __all__ = [
-    "observables", "SCALAR_OBSERVABLES", "dipole_coefficients", "radiative_branching_ratios", "br_mu_3e_dipole",
-    "cr_mu_e_dipole", "anomalous_moments", "dark_transition_moment", "neutrino_mass_matrix", "trace_norm_rank2",
-    "OBSERVABLE_INFO", "PARAMETER_CATALOGUE", "SOLAR_OBSERVABLES", "observable_info", "parameter_info",
-    "catalogue_info", "CHANNELS", "VISIBLE_CHANNELS", "MODES", "dark_photon_widths", "dark_photon_branching_ratios",
-    "branching_ratios_from_widths", "dark_photon_ctau_cm", "unit_widths", "solar_tables",
+    "observables",
+    "SCALAR_OBSERVABLES",
+    "dipole_coefficients",
+    "radiative_branching_ratios",
+    "br_mu_3e_dipole",
+    "cr_mu_e_dipole",
+    "anomalous_moments",
+    "dark_transition_moment",
+    "neutrino_mass_matrix",
+    "trace_norm_rank2",
+    "OBSERVABLE_INFO",
+    "PARAMETER_CATALOGUE",
+    "SOLAR_OBSERVABLES",
+    "observable_info",
+    "parameter_info",
+    "catalogue_info",
+    "CHANNELS",
+    "VISIBLE_CHANNELS",
+    "MODES",
+    "dark_photon_widths",
+    "dark_photon_branching_ratios",
+    "branching_ratios_from_widths",
+    "dark_photon_ctau_cm",
+    "unit_widths",
+    "solar_tables",
 ]

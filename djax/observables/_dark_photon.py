@@ -35,6 +35,7 @@ Masses and total widths: PDG 2024 (S. Navas et al., Phys. Rev. D 110 (2024) 0300
 Electronic widths and decay branching fractions: PDG 2024 summary tables, status "memory" (quoted from
 memory, re-check before publication-grade use; they enter only the hadronic width).
 """
+
 from __future__ import annotations
 
 import math
@@ -69,15 +70,15 @@ MODES = ("visible", "invisible", "mixed")
 # ---------------------------------------------------------------------------------------------------------
 # hadron masses and widths, GeV: PDG 2024 (mass_width_2024.mcd)
 # ---------------------------------------------------------------------------------------------------------
-M_PI = 0.13957039      # pi+-
-M_PI0 = 0.1349768      # pi0
-M_K = 0.493677         # K+-
-M_K0 = 0.497611        # K0
-M_ETA = 0.547862       # eta
-M_D0 = 1.86484         # D0: open-charm threshold 2 m_D0 = 3.7297 GeV
-M_B = 5.27941          # B+-: open-beauty threshold 2 m_B = 10.559 GeV
-M_RHO, G_RHO = 0.77526, 0.1474          # rho(770)
-M_RHO1, G_RHO1 = 1.465, 0.400           # rho(1450)
+M_PI = 0.13957039  # pi+-
+M_PI0 = 0.1349768  # pi0
+M_K = 0.493677  # K+-
+M_K0 = 0.497611  # K0
+M_ETA = 0.547862  # eta
+M_D0 = 1.86484  # D0: open-charm threshold 2 m_D0 = 3.7297 GeV
+M_B = 5.27941  # B+-: open-beauty threshold 2 m_B = 10.559 GeV
+M_RHO, G_RHO = 0.77526, 0.1474  # rho(770)
+M_RHO1, G_RHO1 = 1.465, 0.400  # rho(1450)
 #: rho(1450) admixture of the pion form factor (Kuhn & Santamaria, Z. Phys. C 48 (1990) 445; memory).
 BETA_RHO1 = -0.145
 _M3PI = 2.0 * M_PI + M_PI0
@@ -86,11 +87,15 @@ _M3PI = 2.0 * M_PI + M_PI0
 #: Channel thresholds below 2 m_pi are raised to 2 m_pi (R = 0 below the two-pion threshold).
 RESONANCES = (
     # omega(782): M, Gamma PDG 2024; B(ee) = 7.38e-5; B(3pi) = 89.2 %, B(pi0 gamma) = 8.33 %, B(pi pi) = 1.53 %
-    ("omega", 0.78266, 8.68e-3, 7.38e-5 * 8.68e-3,
-     ((0.892, _M3PI), (0.0833, 2.0 * M_PI), (0.0153, 2.0 * M_PI))),
+    ("omega", 0.78266, 8.68e-3, 7.38e-5 * 8.68e-3, ((0.892, _M3PI), (0.0833, 2.0 * M_PI), (0.0153, 2.0 * M_PI))),
     # phi(1020): B(ee) = 2.979e-4; K+K- 49.1 %, KL KS 33.9 %, 3pi (incl. rho pi) 15.24 %, eta gamma 1.303 %
-    ("phi", 1.019461, 4.249e-3, 2.979e-4 * 4.249e-3,
-     ((0.491, 2.0 * M_K), (0.339, 2.0 * M_K0), (0.1524, _M3PI), (0.01303, M_ETA))),
+    (
+        "phi",
+        1.019461,
+        4.249e-3,
+        2.979e-4 * 4.249e-3,
+        ((0.491, 2.0 * M_K), (0.339, 2.0 * M_K0), (0.1524, _M3PI), (0.01303, M_ETA)),
+    ),
     # J/psi: Gamma_ee = 5.53 keV; B(ee) = 5.971 %, B(mumu) = 5.961 %
     ("J/psi", 3.096900, 9.26e-5, 5.53e-6, ((1.0 - 0.05971 - 0.05961, 2.0 * M_PI),)),
     # psi(2S): Gamma_ee = 2.33 keV; B(ee) = 0.793 %, B(mumu) = 0.80 %, B(tautau) = 0.31 %
@@ -103,9 +108,9 @@ RESONANCES = (
 
 #: Perturbative continuum: (N_c Sum Q_q^2, threshold start, threshold end) in GeV of sqrt(s).
 CONTINUUM = (
-    (3.0 * (4.0 / 9.0 + 1.0 / 9.0 + 1.0 / 9.0), 1.05, 1.5),     # u, d, s
-    (3.0 * 4.0 / 9.0, 2.0 * M_D0, 4.2),                          # c
-    (3.0 * 1.0 / 9.0, 2.0 * M_B, 11.0),                          # b
+    (3.0 * (4.0 / 9.0 + 1.0 / 9.0 + 1.0 / 9.0), 1.05, 1.5),  # u, d, s
+    (3.0 * 4.0 / 9.0, 2.0 * M_D0, 4.2),  # c
+    (3.0 * 1.0 / 9.0, 2.0 * M_B, 11.0),  # b
 )
 #: alpha_s(m_tau) anchoring the one-loop, n_f = 3 running (PDG 2024 QCD review, tau decays; memory).
 ALPHA_S_MTAU = 0.31
@@ -162,7 +167,7 @@ def _gs_constants(M, G, m=M_PI):
     L = math.log((M + 2.0 * k) / (2.0 * m))
     h = 2.0 / math.pi * k / M * L
     dh = h * (1.0 / (8.0 * k * k) - 1.0 / (2.0 * M * M)) + 1.0 / (2.0 * math.pi * M * M)
-    d = 3.0 / math.pi * m * m / (k * k) * L + M / (2.0 * math.pi * k) - m * m * M / (math.pi * k ** 3)
+    d = 3.0 / math.pi * m * m / (k * k) * L + M / (2.0 * math.pi * k) - m * m * M / (math.pi * k**3)
     return k, h, dh, d
 
 
@@ -175,7 +180,7 @@ def _bw_gs(s, M, G, m=M_PI):
     w = jnp.sqrt(s)
     k = 0.5 * jnp.sqrt(s - 4.0 * m * m)
     h = 2.0 / math.pi * k / w * jnp.log((w + 2.0 * k) / (2.0 * m))
-    f = G * M * M / kM ** 3 * (k * k * (h - hM) + (M * M - s) * kM * kM * dhM)
+    f = G * M * M / kM**3 * (k * k * (h - hM) + (M * M - s) * kM * kM * dhM)
     Gs = G * (M / w) * (k / kM) ** 3
     re_den = M * M - s + f
     im_den = -M * Gs
@@ -201,7 +206,7 @@ def _r_pipi(s):
 
 
 def _r_resonance(s, M, G, Gee, channels):
-    alpha2 = C.ALPHA_EM ** 2
+    alpha2 = C.ALPHA_EM**2
     acc = jnp.zeros_like(s)
     for B, m_th in channels:
         m_th = max(m_th, 2.0 * M_PI)

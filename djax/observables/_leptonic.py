@@ -14,6 +14,7 @@ Equations (PHYSICS.md 4.1, 4.2, 4.5; derivations in docs/physics.md):
     lambda_ab = g_D Q_F M / (16 pi^2) Σ_k (A*_ak B_bk - A*_bk B_ak) K(r_k) / m_Sk^2,   K = I_F + I_S
     m_nu^{ab} = -M / (16 pi^2) Σ_k (A_ak B*_bk + A_bk B*_ak) G(M, m_Sk)
 """
+
 from __future__ import annotations
 
 import math
@@ -69,8 +70,9 @@ def radiative_branching_ratios(Cmat) -> dict:
     def br(i, j):
         width = C.GAMMA_LEPTONS[i]
         ps = (1.0 - C.M_LEPTONS[j] ** 2 / C.M_LEPTONS[i] ** 2) ** 3
-        return (C.M_LEPTONS[i] ** 3 / (4.0 * math.pi * width) * ps
-                * (jnp.abs(Cmat[j, i]) ** 2 + jnp.abs(Cmat[i, j]) ** 2))
+        return (
+            C.M_LEPTONS[i] ** 3 / (4.0 * math.pi * width) * ps * (jnp.abs(Cmat[j, i]) ** 2 + jnp.abs(Cmat[i, j]) ** 2)
+        )
 
     return {"br_mu_e_gamma": br(1, 0), "br_tau_e_gamma": br(2, 0), "br_tau_mu_gamma": br(2, 1)}
 
@@ -101,8 +103,12 @@ def anomalous_moments(Cmat) -> dict:
     da = 4.0 * _M_L / C.E_CHARGE * jnp.real(diag)
     d_ecm = -2.0 * jnp.imag(diag) / C.E_CHARGE * C.HBARC_GEV_CM
     return {
-        "delta_a_e": da[0], "delta_a_mu": da[1], "delta_a_tau": da[2],
-        "d_e_ecm": d_ecm[0], "d_mu_ecm": d_ecm[1], "d_tau_ecm": d_ecm[2],
+        "delta_a_e": da[0],
+        "delta_a_mu": da[1],
+        "delta_a_tau": da[2],
+        "d_e_ecm": d_ecm[0],
+        "d_mu_ecm": d_ecm[1],
+        "d_tau_ecm": d_ecm[2],
     }
 
 

@@ -1,4 +1,5 @@
 """``djax.observables``: every observable of one parameter point in one pure function."""
+
 from __future__ import annotations
 
 import jax
@@ -6,16 +7,32 @@ import jax.numpy as jnp
 
 from .. import constants as C
 from .. import loops
-from ..precision import require_x64
 from ..model import Params
+from ..precision import require_x64
 from . import _leptonic as lep
 
 #: Observables that are scalars per point (the ones likelihood terms and scans use).
 SCALAR_OBSERVABLES = (
-    "br_mu_e_gamma", "br_tau_e_gamma", "br_tau_mu_gamma", "br_mu_3e", "cr_mu_e_Au", "cr_mu_e_Ti", "cr_mu_e_Al",
-    "delta_a_e", "delta_a_mu", "delta_a_tau", "d_e_ecm", "d_mu_ecm", "d_tau_ecm",
-    "lambda_dark_max_muB", "lambda_em_max_muB", "fermion_to_scalar_ratio", "m_nu_sum_eV", "m_nu_max_eV",
-    "epsilon", "m_Aprime",
+    "br_mu_e_gamma",
+    "br_tau_e_gamma",
+    "br_tau_mu_gamma",
+    "br_mu_3e",
+    "cr_mu_e_Au",
+    "cr_mu_e_Ti",
+    "cr_mu_e_Al",
+    "delta_a_e",
+    "delta_a_mu",
+    "delta_a_tau",
+    "d_e_ecm",
+    "d_mu_ecm",
+    "d_tau_ecm",
+    "lambda_dark_max_muB",
+    "lambda_em_max_muB",
+    "fermion_to_scalar_ratio",
+    "m_nu_sum_eV",
+    "m_nu_max_eV",
+    "epsilon",
+    "m_Aprime",
 )
 
 

@@ -27,6 +27,7 @@ Weights are tabulated on a uniform ln m_A' grid (1e-7 .. 1e2 GeV) and interpolat
 (ln m, ln w) using the exact tabulated slopes d ln w/d ln m (C^1, error << 1e-6); below the grid
 w = w(0) + (w(m_lo) - w(0)) (m/m_lo)^2 (the exact small-m form, W(m) - W(0) ∝ m^2), above it w ∝ m^-4.
 """
+
 from __future__ import annotations
 
 import jax.numpy as jnp
@@ -177,7 +178,16 @@ def red_giant_moment_muB(lambda_flavour_GeV, epsilon, m_Aprime, omega_p=OMEGA_P_
 
 
 __all__ = [
-    "solar_tables", "propagator_factor", "dsigma_dT_moment", "mass_basis_moments", "mass_state_moments_sq_muB",
-    "solar_weights", "mu_equiv_muB", "borexino_mu_equiv_muB", "xenonnt_mu_equiv_muB",
-    "effective_moment_massless_muB", "red_giant_moment_muB", "OMEGA_P_RG",
+    "solar_tables",
+    "propagator_factor",
+    "dsigma_dT_moment",
+    "mass_basis_moments",
+    "mass_state_moments_sq_muB",
+    "solar_weights",
+    "mu_equiv_muB",
+    "borexino_mu_equiv_muB",
+    "xenonnt_mu_equiv_muB",
+    "effective_moment_massless_muB",
+    "red_giant_moment_muB",
+    "OMEGA_P_RG",
 ]

@@ -3,6 +3,7 @@
 The m_A'-only tables are built once (numpy, cached) by ``_solar_tables.solar_tables`` and closed over as
 constants, so a point costs O(1) interpolations.
 """
+
 from __future__ import annotations
 
 import jax.numpy as jnp
@@ -27,6 +28,7 @@ def solar_observables(lambda_flavour_GeV, epsilon, m_Aprime) -> dict:
         "borexino_mu_equiv_muB": bx,
         "xenonnt_mu_equiv_muB": xe,
         "red_giant_mu_equiv_muB": mu_rg * jnp.sqrt(mask),
-        "borexino_mu_massless_muB": _solar.effective_moment_massless_muB(lambda_flavour_GeV, epsilon, tables,
-                                                                         "borexino"),
+        "borexino_mu_massless_muB": _solar.effective_moment_massless_muB(
+            lambda_flavour_GeV, epsilon, tables, "borexino"
+        ),
     }

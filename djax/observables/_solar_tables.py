@@ -57,6 +57,7 @@ Inputs (each with its source; "memory" = quoted from recollection, re-check befo
   f(T) = sum_i n_i theta(T - B_i)/54 with the Xe binding energies of the X-ray Data Booklet (LBNL, Table 1-1;
   memory) as used for Xe by J.-W. Chen et al., PLB 774 (2017) 656 and Hsieh et al., PRD 100 (2019) 073001.
 """
+
 from __future__ import annotations
 
 import functools
@@ -79,7 +80,13 @@ EV2_TO_GEV2 = 1.0e-18
 
 #: Solar fluxes at Earth (cm^-2 s^-1), B16-GS98 (Vinyoles et al. 2017; memory).
 FLUX_B16_GS98 = {
-    "pp": 5.98e10, "pep": 1.44e8, "7Be": 4.93e9, "13N": 2.78e8, "15O": 2.05e8, "17F": 5.29e6, "8B": 5.46e6,
+    "pp": 5.98e10,
+    "pep": 1.44e8,
+    "7Be": 4.93e9,
+    "13N": 2.78e8,
+    "15O": 2.05e8,
+    "17F": 5.29e6,
+    "8B": 5.46e6,
 }
 #: Continuous beta+ sources: (endpoint E_0 in GeV, daughter charge Z).
 BETA_SOURCES = {"pp": (0.42341 * MEV, 1), "13N": (1.199 * MEV, 6), "15O": (1.732 * MEV, 7), "17F": (1.740 * MEV, 8)}
@@ -100,10 +107,22 @@ NE_SLOPE = 10.54
 #: Xe atomic shells: (occupancy, binding energy in GeV), X-ray Data Booklet (memory). Sum of occupancies = 54.
 XE_SHELLS = (
     (2, 34.561 * KEV),  # K 1s
-    (2, 5.453 * KEV), (2, 5.107 * KEV), (4, 4.786 * KEV),  # L1 2s, L2 2p1/2, L3 2p3/2
-    (2, 1.148 * KEV), (2, 1.002 * KEV), (4, 0.941 * KEV), (4, 0.689 * KEV), (6, 0.676 * KEV),  # M1..M5
-    (2, 0.213 * KEV), (2, 0.146 * KEV), (4, 0.145 * KEV), (4, 0.069 * KEV), (6, 0.067 * KEV),  # N1..N5
-    (2, 0.023 * KEV), (2, 0.013 * KEV), (4, 0.012 * KEV),  # O1..O3
+    (2, 5.453 * KEV),
+    (2, 5.107 * KEV),
+    (4, 4.786 * KEV),  # L1 2s, L2 2p1/2, L3 2p3/2
+    (2, 1.148 * KEV),
+    (2, 1.002 * KEV),
+    (4, 0.941 * KEV),
+    (4, 0.689 * KEV),
+    (6, 0.676 * KEV),  # M1..M5
+    (2, 0.213 * KEV),
+    (2, 0.146 * KEV),
+    (4, 0.145 * KEV),
+    (4, 0.069 * KEV),
+    (6, 0.067 * KEV),  # N1..N5
+    (2, 0.023 * KEV),
+    (2, 0.013 * KEV),
+    (4, 0.012 * KEV),  # O1..O3
 )
 
 #: Experiments: recoil window (GeV), stepping on/off, published 90 % CL limit on mu_eff (mu_B) and its status.
@@ -170,9 +189,7 @@ def msw_mass_fractions(E, ne_NA) -> np.ndarray:
     v = math.sqrt(2.0) * C.G_F * ne_NA * _NE_UNIT_GEV3  # GeV
     b = 2.0 * v * E * c13sq / (C.DM21_EV2 * EV2_TO_GEV2)
     cos2m = (c2 - b) / np.sqrt((c2 - b) ** 2 + s2**2)
-    return np.stack(
-        [c13sq * 0.5 * (1.0 + cos2m), c13sq * 0.5 * (1.0 - cos2m), np.full_like(cos2m, s13sq)], axis=-1
-    )
+    return np.stack([c13sq * 0.5 * (1.0 + cos2m), c13sq * 0.5 * (1.0 - cos2m), np.full_like(cos2m, s13sq)], axis=-1)
 
 
 def survival_probability(E, source: str) -> np.ndarray:
@@ -334,12 +351,30 @@ def solar_tables() -> dict:
     Keys: ``borexino`` and ``xenonnt`` (each ``ln_m`` (N,), ``ln_w`` (N, 3), ``dln_w`` (N, 3), ``w0`` (3,),
     ``mu90_muB`` ()), and ``U`` (3x3 complex PMNS, nu_a = U_aj nu_j). Built once with numpy (~0.1 s).
     """
-    return _freeze({"borexino": build_experiment_table("borexino"), "xenonnt": build_experiment_table("xenonnt"),
-                    "U": pmns_matrix()})
+    return _freeze(
+        {
+            "borexino": build_experiment_table("borexino"),
+            "xenonnt": build_experiment_table("xenonnt"),
+            "U": pmns_matrix(),
+        }
+    )
 
 
 __all__ = [
-    "solar_tables", "build_experiment_table", "pmns_matrix", "msw_mass_fractions", "survival_probability",
-    "mean_electron_density_NA", "beta_spectrum", "allowed_beta_plus_shape", "continuous_components",
-    "line_components", "xe_stepping_fraction", "t_max", "e_min", "EXPERIMENTS", "FLUX_B16_GS98", "XE_SHELLS",
+    "solar_tables",
+    "build_experiment_table",
+    "pmns_matrix",
+    "msw_mass_fractions",
+    "survival_probability",
+    "mean_electron_density_NA",
+    "beta_spectrum",
+    "allowed_beta_plus_shape",
+    "continuous_components",
+    "line_components",
+    "xe_stepping_fraction",
+    "t_max",
+    "e_min",
+    "EXPERIMENTS",
+    "FLUX_B16_GS98",
+    "XE_SHELLS",
 ]

@@ -1,4 +1,5 @@
 """The reference study's headline figure: the largest allowed effective moments against the direct limits."""
+
 from __future__ import annotations
 
 import math
@@ -8,6 +9,7 @@ import numpy as np
 
 from ..io import read_limits, read_profile_csv
 from ._style import _tex_label
+
 
 def hierarchy_plot(profile, limits, *, title: str | None = None):
     """Allowed effective moments vs direct limits, versus m_A' (the reference study's headline).
@@ -45,14 +47,22 @@ def hierarchy_plot(profile, limits, *, title: str | None = None):
         ok = feas & np.isfinite(val) & (val > 0)
         limit = float(lim[f"{key}_mu_limit_muB"])
         y = np.where(ok, val, np.nan)
-        ax.plot(m, y, color=col, marker=mk, ms=4, lw=1.8,
-                label=f"max allowed {name}-equivalent $\\mu_\\nu^{{\\rm eff}}$")
+        ax.plot(
+            m, y, color=col, marker=mk, ms=4, lw=1.8, label=f"max allowed {name}-equivalent $\\mu_\\nu^{{\\rm eff}}$"
+        )
         ax.axhline(limit, color=col, ls="--", lw=1.5, label=f"{name} limit {limit:.2g} $\\mu_B$ (90% CL)")
         ax.axhspan(limit, 1.0, color=col, alpha=0.07, lw=0)  # excluded by the direct search
         if np.any(~ok):
-            ax.plot(m[~ok], np.full((~ok).sum(), 0.03 if key == "borexino" else 0.07), ls="none", marker="x",
-                    color=col, ms=7, transform=ax.get_xaxis_transform(),
-                    label=f"no feasible point ({name})")
+            ax.plot(
+                m[~ok],
+                np.full((~ok).sum(), 0.03 if key == "borexino" else 0.07),
+                ls="none",
+                marker="x",
+                color=col,
+                ms=7,
+                transform=ax.get_xaxis_transform(),
+                label=f"no feasible point ({name})",
+            )
         ratio = np.log10(limit / y)
         ratios_all.append(ratio[np.isfinite(ratio)])
         axr.plot(m, ratio, color=col, marker=mk, ms=4, lw=1.8, label=name)
@@ -69,10 +79,7 @@ def hierarchy_plot(profile, limits, *, title: str | None = None):
     ax.set_title(title or "Indirect constraints vs direct neutrino-moment limits", fontsize=13)
     axr.axhline(0.0, color="0.4", lw=1.0)
     axr.set_xlabel(_tex_label(prof.get("parameter", "m_Aprime")), fontsize=12)
-    axr.set_ylabel(r"$\log_{10}(\mu^{90}_{\rm limit} / \mu^{\rm eff}_{\max})$" + "\n[orders of magnitude]",
-                   fontsize=10)
+    axr.set_ylabel(r"$\log_{10}(\mu^{90}_{\rm limit} / \mu^{\rm eff}_{\max})$" + "\n[orders of magnitude]", fontsize=10)
     axr.grid(True, which="major", alpha=0.3)
     axr.legend(fontsize=9, loc="best")
     return fig
-
-

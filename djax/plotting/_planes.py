@@ -1,16 +1,15 @@
 """Planes: epsilon vs m_A' with the exclusion curves of the registry, and the exclusion maps of a scan."""
+
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import numpy as np
 
 from ._style import DEFAULT_CURVES, _posterior, _tex_label
 
 _MAX_SCATTER = 5000  # posterior points drawn in the epsilon - m_A' plane
-
 
 
 def _samples_xy(samples) -> tuple[np.ndarray, np.ndarray] | None:
@@ -31,9 +30,17 @@ def _samples_xy(samples) -> tuple[np.ndarray, np.ndarray] | None:
     return m[ok], e[ok]
 
 
-def epsilon_mass_plane(samples=None, *, curves: Sequence[str] = DEFAULT_CURVES, registry=None,
-                       best_fit: Mapping[str, float] | None = None, xlim=None, ylim=None,
-                       max_points: int = _MAX_SCATTER, title: str | None = None):
+def epsilon_mass_plane(
+    samples=None,
+    *,
+    curves: Sequence[str] = DEFAULT_CURVES,
+    registry=None,
+    best_fit: Mapping[str, float] | None = None,
+    xlim=None,
+    ylim=None,
+    max_points: int = _MAX_SCATTER,
+    title: str | None = None,
+):
     """Kinetic mixing epsilon vs dark-photon mass m_A' with 90 % CL exclusion curves (log-log).
 
     The cleaned curves eps_90(m) of the registry entries ``curves`` are drawn with the region above
@@ -86,11 +93,29 @@ def epsilon_mass_plane(samples=None, *, curves: Sequence[str] = DEFAULT_CURVES, 
     if xy is not None and xy[0].size:
         m, e = xy
         step = max(1, math.ceil(m.size / max_points))
-        ax.scatter(m[::step], e[::step], s=4, color="k", alpha=0.35, linewidths=0, rasterized=True,
-                   zorder=4, label=f"posterior samples ({m[::step].size} of {m.size})")
+        ax.scatter(
+            m[::step],
+            e[::step],
+            s=4,
+            color="k",
+            alpha=0.35,
+            linewidths=0,
+            rasterized=True,
+            zorder=4,
+            label=f"posterior samples ({m[::step].size} of {m.size})",
+        )
     if best_fit is not None:
-        ax.scatter([best_fit["m_Aprime"]], [best_fit["epsilon"]], marker="*", s=160, color="gold",
-                   edgecolors="k", linewidths=0.8, zorder=5, label="best fit")
+        ax.scatter(
+            [best_fit["m_Aprime"]],
+            [best_fit["epsilon"]],
+            marker="*",
+            s=160,
+            color="gold",
+            edgecolors="k",
+            linewidths=0.8,
+            zorder=5,
+            label="best fit",
+        )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(*xlim)
@@ -99,11 +124,8 @@ def epsilon_mass_plane(samples=None, *, curves: Sequence[str] = DEFAULT_CURVES, 
     ax.set_ylabel(r"kinetic mixing $\epsilon$", fontsize=12)
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(loc="lower right", fontsize=9, framealpha=0.9)
-    ax.set_title(title or r"$\epsilon$ - $m_{A'}$ plane (invisible $A'$ decays; shaded: excluded)",
-                 fontsize=12)
+    ax.set_title(title or r"$\epsilon$ - $m_{A'}$ plane (invisible $A'$ decays; shaded: excluded)", fontsize=12)
     return fig
-
-
 
 
 def scan_map_plots(maps: Mapping[str, Mapping], *, title: str | None = None) -> dict:

@@ -1,4 +1,5 @@
 """Posterior figures: corner (pair) plot, traces, and marginals of derived observables (arviz-plots, matplotlib)."""
+
 from __future__ import annotations
 
 import math
@@ -27,7 +28,6 @@ _OBSERVABLE_LIMITS = {
 }
 
 
-
 def _tidy_corner(fig, grid: np.ndarray, n: int) -> None:
     """Corner layout: rows share the diagonal's x range as y range, tick labels only on the outer
     panels, no density ticks on the diagonal, tight spacing."""
@@ -45,13 +45,26 @@ def _tidy_corner(fig, grid: np.ndarray, n: int) -> None:
                     ax.tick_params(labelleft=False)
             if i < n - 1:
                 ax.tick_params(labelbottom=False)
-    fig.subplots_adjust(left=0.5 / fig.get_figwidth() + 0.05, right=0.985, bottom=0.6 / fig.get_figheight() + 0.03,
-                        top=1.0 - 0.75 / fig.get_figheight(), wspace=0.06, hspace=0.06)
+    fig.subplots_adjust(
+        left=0.5 / fig.get_figwidth() + 0.05,
+        right=0.985,
+        bottom=0.6 / fig.get_figheight() + 0.03,
+        top=1.0 - 0.75 / fig.get_figheight(),
+        wspace=0.06,
+        hspace=0.06,
+    )
 
 
-def corner_plot(dt, params: Sequence[str] | None = None, *, log_params: Sequence[str] | None = None,
-                signed_log_scales: Mapping[str, float] | None = None, divergences: bool = True,
-                max_draws: int | None = None, title: str | None = None):
+def corner_plot(
+    dt,
+    params: Sequence[str] | None = None,
+    *,
+    log_params: Sequence[str] | None = None,
+    signed_log_scales: Mapping[str, float] | None = None,
+    divergences: bool = True,
+    max_draws: int | None = None,
+    title: str | None = None,
+):
     """Pair (corner) plot of the free parameters with KDE marginals and divergent draws marked.
 
     Args:
@@ -80,14 +93,21 @@ def corner_plot(dt, params: Sequence[str] | None = None, *, log_params: Sequence
     has_div = "sample_stats" in tdt.children and bool(tdt["sample_stats"]["diverging"].values.any())
     visuals: dict[str, Any] = {
         "scatter": {"rasterized": True, "size": 3 if n > 6 else 5, "alpha": 0.3},
-        "divergence": ({"color": "red", "size": 8, "rasterized": True} if divergences and has_div
-                       else False),
-        "xlabel": {"fontsize": 10 if n > 6 else 11}, "ylabel": {"fontsize": 10 if n > 6 else 11},
+        "divergence": ({"color": "red", "size": 8, "rasterized": True} if divergences and has_div else False),
+        "xlabel": {"fontsize": 10 if n > 6 else 11},
+        "ylabel": {"fontsize": 10 if n > 6 else 11},
     }
     with rc_context({"plot.max_subplots": max(n * n, 40)}):
-        pc = azp.plot_pair(tdt, var_names=list(labels), backend="matplotlib", triangle="lower",
-                           marginal_kind="kde", visuals=visuals, labeller=MapLabeller(var_name_map=labels),
-                           figure_kwargs={"figsize": (size, size), "figsize_units": "inches"})
+        pc = azp.plot_pair(
+            tdt,
+            var_names=list(labels),
+            backend="matplotlib",
+            triangle="lower",
+            marginal_kind="kde",
+            visuals=visuals,
+            labeller=MapLabeller(var_name_map=labels),
+            figure_kwargs={"figsize": (size, size), "figsize_units": "inches"},
+        )
     fig = _figure_of(pc)
     _tidy_corner(fig, np.asarray(pc.viz["plot"].transpose("row_index", "col_index").values), n)
     ndiv = int(tdt["sample_stats"]["diverging"].values.sum()) if "sample_stats" in tdt.children else 0
@@ -100,9 +120,15 @@ def corner_plot(dt, params: Sequence[str] | None = None, *, log_params: Sequence
     return fig
 
 
-def trace_plot(dt, params: Sequence[str] | None = None, *, log_params: Sequence[str] | None = None,
-               signed_log_scales: Mapping[str, float] | None = None, divergences: bool = True,
-               title: str | None = None):
+def trace_plot(
+    dt,
+    params: Sequence[str] | None = None,
+    *,
+    log_params: Sequence[str] | None = None,
+    signed_log_scales: Mapping[str, float] | None = None,
+    divergences: bool = True,
+    title: str | None = None,
+):
     """Marginal densities (left) and traces (right) per chain; divergent draws as a rug.
 
     Args:
@@ -127,9 +153,15 @@ def trace_plot(dt, params: Sequence[str] | None = None, *, log_params: Sequence[
     if not (divergences and has_div):
         visuals["divergence"] = False
     with rc_context({"plot.max_subplots": max(2 * n, 40)}):
-        pc = azp.plot_trace_dist(tdt, var_names=list(labels), backend="matplotlib", kind="kde",
-                                 visuals=visuals, labeller=MapLabeller(var_name_map=labels),
-                                 figure_kwargs={"figsize": (11.0, 1.9 * n + 1.2), "figsize_units": "inches"})
+        pc = azp.plot_trace_dist(
+            tdt,
+            var_names=list(labels),
+            backend="matplotlib",
+            kind="kde",
+            visuals=visuals,
+            labeller=MapLabeller(var_name_map=labels),
+            figure_kwargs={"figsize": (11.0, 1.9 * n + 1.2), "figsize_units": "inches"},
+        )
     fig = _figure_of(pc)
     h = fig.get_figheight()
     fig.subplots_adjust(left=0.07, right=0.98, top=1.0 - 0.95 / h, bottom=0.6 / h, hspace=0.7, wspace=0.15)
@@ -165,9 +197,15 @@ def _default_observable_limits(registry=None) -> dict[str, tuple[float, str]]:
     return out
 
 
-def observable_posteriors(dt, observables: Sequence[str] | None = None, *,
-                          limits: Mapping[str, float | tuple[float, str]] | None = None,
-                          log: bool = True, bins: int = 50, title: str | None = None):
+def observable_posteriors(
+    dt,
+    observables: Sequence[str] | None = None,
+    *,
+    limits: Mapping[str, float | tuple[float, str]] | None = None,
+    log: bool = True,
+    bins: int = 50,
+    title: str | None = None,
+):
     """1D posterior marginals of derived observables (log10 where all samples are positive).
 
     Each panel: histogram (all chains), median (solid) and 90 % equal-tailed interval (shaded), the
@@ -218,19 +256,17 @@ def observable_posteriors(dt, observables: Sequence[str] | None = None, *,
         else:
             lo, med, hi = np.quantile(x, [0.05, 0.5, 0.95])
             span = (x.min(), x.max()) if np.ptp(x) > 0 else (x.min() - 0.5, x.max() + 0.5)
-            dens, _, _ = ax.hist(x, bins=bins, range=span, density=True, histtype="stepfilled", color="C0",
-                                 alpha=0.45)
+            dens, _, _ = ax.hist(x, bins=bins, range=span, density=True, histtype="stepfilled", color="C0", alpha=0.45)
             ax.hist(x, bins=bins, range=span, density=True, histtype="step", color="C0", lw=1.2)
             ax.axvspan(lo, hi, color="C0", alpha=0.12, lw=0, label="90% interval")
-            ax.axvline(med, color="C0", lw=1.5, label=f"median {10 ** med if use_log else med:.3g}")
+            ax.axvline(med, color="C0", lw=1.5, label=f"median {10**med if use_log else med:.3g}")
             lo_x, hi_x, top = span[0], span[1], float(np.max(dens))
         if lim is not None:
             val, lab = lim
             if (not use_log) or val > 0:
                 xl = math.log10(val) if use_log else val
                 frac = float(np.mean(v > val)) if v.size else float("nan")
-                ax.axvline(xl, color="C3", ls="--", lw=1.8,
-                           label=f"{lab}: {val:.2g}\nP(> limit) = {100 * frac:.3g}%")
+                ax.axvline(xl, color="C3", ls="--", lw=1.8, label=f"{lab}: {val:.2g}\nP(> limit) = {100 * frac:.3g}%")
                 lo_x = xl if lo_x is None else min(lo_x, xl)
                 hi_x = xl if hi_x is None else max(hi_x, xl)
         if lo_x is not None and hi_x is not None:
@@ -243,5 +279,3 @@ def observable_posteriors(dt, observables: Sequence[str] | None = None, *,
         ax.legend(fontsize=8, loc="upper left", framealpha=0.85)
     fig.suptitle(title or "Posteriors of derived observables (dashed: experimental limit)", fontsize=12)
     return fig
-
-

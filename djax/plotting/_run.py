@@ -1,4 +1,5 @@
 """Figures of a run folder, read through :mod:`djax.io`, written atomically in several formats."""
+
 from __future__ import annotations
 
 import tomllib
@@ -70,8 +71,12 @@ def run_job(run_dir) -> str:
         return "sample"
     if (run_dir / PROFILE_FILE).is_file():
         return "optimize"
-    raise PlotInputError(run_dir / "run.toml", "run.job", "run file not found (or it has no [run] job), and the "
-                         "folder holds none of posterior.nc, profile.csv, scan_summary.json")
+    raise PlotInputError(
+        run_dir / "run.toml",
+        "run.job",
+        "run file not found (or it has no [run] job), and the "
+        "folder holds none of posterior.nc, profile.csv, scan_summary.json",
+    )
 
 
 def best_fit_point(run_dir) -> dict | None:
@@ -91,8 +96,13 @@ def _close(fig) -> None:
     plt.close(fig)
 
 
-def plot_run(run_dir, formats: Sequence[str] | str | None = None, *, fmt: str | None = None,
-             curves: Sequence[str] = DEFAULT_CURVES) -> list[Path]:
+def plot_run(
+    run_dir,
+    formats: Sequence[str] | str | None = None,
+    *,
+    fmt: str | None = None,
+    curves: Sequence[str] = DEFAULT_CURVES,
+) -> list[Path]:
     """All figures of a run folder, written to ``RUN_DIR/plots/`` in each of ``formats``.
 
     sample runs: ``corner``, ``trace``, ``epsilon_mass_plane`` (posterior samples), ``observables``; optimize

@@ -1,4 +1,5 @@
 """Labels, units and transforms shared by the figures (read from the parameter schema)."""
+
 from __future__ import annotations
 
 import math
@@ -18,18 +19,24 @@ PARAMETERS = tuple(PARAMETER_INFO)
 #: Parameters shown as log10 when no run file says which priors are log-uniform.
 LOG_PARAMETERS = frozenset({"M_F", "m_S1", "m_S2", "m_Aprime", "epsilon", "alpha_D"})
 #: Derived observables of :func:`observable_posteriors`, in plotting order.
-OBSERVABLES = ("br_mu_e_gamma", "lambda_em_max_muB", "borexino_mu_equiv_muB", "xenonnt_mu_equiv_muB",
-               "m_nu_sum_eV")
+OBSERVABLES = ("br_mu_e_gamma", "lambda_em_max_muB", "borexino_mu_equiv_muB", "xenonnt_mu_equiv_muB", "m_nu_sum_eV")
 
-_UNITS = {**{n: ("" if i.units == "1" else i.units) for n, i in PARAMETER_INFO.items()},
-          "br_mu_e_gamma": "", "lambda_em_max_muB": r"$\mu_B$", "borexino_mu_equiv_muB": r"$\mu_B$",
-          "xenonnt_mu_equiv_muB": r"$\mu_B$", "m_nu_sum_eV": "eV"}
-_TEX = {**{n: i.latex for n, i in PARAMETER_INFO.items()},
-        "br_mu_e_gamma": r"\mathrm{BR}(\mu\to e\gamma)",
-        "lambda_em_max_muB": r"\max|\lambda^{\rm EM}|",
-        "borexino_mu_equiv_muB": r"\mu_\nu^{\rm Borexino\text{-}eq}",
-        "xenonnt_mu_equiv_muB": r"\mu_\nu^{\rm XENONnT\text{-}eq}",
-        "m_nu_sum_eV": r"\sum m_\nu"}
+_UNITS = {
+    **{n: ("" if i.units == "1" else i.units) for n, i in PARAMETER_INFO.items()},
+    "br_mu_e_gamma": "",
+    "lambda_em_max_muB": r"$\mu_B$",
+    "borexino_mu_equiv_muB": r"$\mu_B$",
+    "xenonnt_mu_equiv_muB": r"$\mu_B$",
+    "m_nu_sum_eV": "eV",
+}
+_TEX = {
+    **{n: i.latex for n, i in PARAMETER_INFO.items()},
+    "br_mu_e_gamma": r"\mathrm{BR}(\mu\to e\gamma)",
+    "lambda_em_max_muB": r"\max|\lambda^{\rm EM}|",
+    "borexino_mu_equiv_muB": r"\mu_\nu^{\rm Borexino\text{-}eq}",
+    "xenonnt_mu_equiv_muB": r"\mu_\nu^{\rm XENONnT\text{-}eq}",
+    "m_nu_sum_eV": r"\sum m_\nu",
+}
 
 _MAX_SCATTER = 5000  # posterior points drawn in the epsilon - m_A' plane
 
@@ -76,12 +83,17 @@ def _can_log(values) -> bool:
 
 def _fmt_scale(x: float) -> str:
     e = math.floor(math.log10(x))
-    mant = x / 10 ** e
+    mant = x / 10**e
     return f"10^{{{e}}}" if abs(mant - 1) < 1e-9 else f"{mant:g}\\times 10^{{{e}}}"
 
 
-def _transformed_tree(dt, names: Sequence[str], log_names: frozenset,
-                      asinh_scales: Mapping[str, float] | None = None, max_draws: int | None = None):
+def _transformed_tree(
+    dt,
+    names: Sequence[str],
+    log_names: frozenset,
+    asinh_scales: Mapping[str, float] | None = None,
+    max_draws: int | None = None,
+):
     """A DataTree with ``posterior`` = the chosen variables, transformed for plotting, and
     ``sample_stats.diverging`` (if present); plus the label map.
 
@@ -150,5 +162,3 @@ def _free_parameters(ds, params: Sequence[str] | None) -> list[str]:
     if not names:
         raise ValueError(f"no varying parameter to plot among {list(params)}")
     return names
-
-

@@ -4,6 +4,7 @@ Evaluates PHYSICS.md's formulas literally: Feynman-parameter integrals by mpmath
 sum over scalar mass eigenstates k (no GIM factorisation, no closed forms), so it shares no code with djax.
 Run as a script to print the reference numbers for the default benchmark point.
 """
+
 from __future__ import annotations
 
 import mpmath as mp
@@ -53,8 +54,10 @@ def reference(M_F, m_S1, m_S2, theta, y, yp, g_D, Q_F=1):
         for i in range(3):
             acc = mp.mpc(0)
             for k in range(2):
-                acc += (M_F * mp.conj(A[j][k]) * B[i][k] * IF[k]
-                        + (M_L[i] * mp.conj(A[j][k]) * A[i][k] + M_L[j] * mp.conj(B[j][k]) * B[i][k]) * LF[k] / 2) / m_S[k] ** 2
+                acc += (
+                    M_F * mp.conj(A[j][k]) * B[i][k] * IF[k]
+                    + (M_L[i] * mp.conj(A[j][k]) * A[i][k] + M_L[j] * mp.conj(B[j][k]) * B[i][k]) * LF[k] / 2
+                ) / m_S[k] ** 2
             Cm[j][i] = E / (32 * mp.pi**2) * acc
 
     def br(i, j):
@@ -74,9 +77,12 @@ def reference(M_F, m_S1, m_S2, theta, y, yp, g_D, Q_F=1):
             mnu[a][b] = -M_F / (16 * mp.pi**2) * accm
     return {
         "C": Cm,
-        "br_mu_e_gamma": br(1, 0), "br_tau_e_gamma": br(2, 0), "br_tau_mu_gamma": br(2, 1),
+        "br_mu_e_gamma": br(1, 0),
+        "br_tau_e_gamma": br(2, 0),
+        "br_tau_mu_gamma": br(2, 1),
         "delta_a": [4 * M_L[l] / E * mp.re(Cm[l][l]) for l in range(3)],
-        "lambda_GeV": lam, "lambda_muB": [[x / MU_B for x in row] for row in lam],
+        "lambda_GeV": lam,
+        "lambda_muB": [[x / MU_B for x in row] for row in lam],
         "m_nu_GeV": mnu,
     }
 

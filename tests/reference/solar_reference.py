@@ -11,6 +11,7 @@ tested separately against literature numbers in tests/test_solar.py.
 
 Run as a script to print w_k(m)/sum_k w_k(0) for both experiments at a few masses.
 """
+
 from __future__ import annotations
 
 import functools

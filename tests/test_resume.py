@@ -73,6 +73,7 @@ n_points = 5
 n_starts = 2
 outer_iters = 3
 inner_steps = 15
+batch = 1
 [scan]
 n_points = 6000
 chunk_size = 1000

@@ -64,7 +64,13 @@ class ProfileSolver:
     _unpack: object
 
     def solve(self, m: float) -> dict:
-        return self._run(float(m))
+        """The row of one grid value."""
+        return self._run([float(m)])[0]
+
+    def solve_many(self, ms) -> list[dict]:
+        """Rows of several grid values solved together (one vmapped solve; the outer iterations stop when every
+        problem of the batch has converged, so a row depends on its batch: keep batches fixed to reproduce)."""
+        return self._run([float(m) for m in ms])
 
 
 def profile_solver(
@@ -110,7 +116,6 @@ def profile_solver(
         _, lnl = point_observables(values_from_z(z, free, lo, hi, priors, {parameter: m}), spec, Q_F=Q_F, br_inv=br_inv)
         return thr - lnl[keep]
 
-    flat = jnp.broadcast_to(jnp.asarray(x0s, dtype=jnp.float64), (n_exp,) + x0s.shape)
     opts = dict(
         method="augmented_lagrangian",
         outer_iters=outer_iters,
@@ -124,20 +129,29 @@ def profile_solver(
         rtol=1e-8,
     )
 
-    def run(m: float) -> dict:
-        thetas = (jnp.full((n_exp,), m, dtype=jnp.float64), jnp.arange(n_exp))
-        z, gval, c, viol, lam, k, _ = _solve_constrained(objective, constraints, flat, thetas, unravel, **opts)
+    def run(ms: list[float]) -> list[dict]:
+        n = len(ms)
+        grid = np.repeat(np.asarray(ms, dtype=np.float64), n_exp)
+        which = np.tile(np.arange(n_exp), n)
+        flat = jnp.broadcast_to(jnp.asarray(x0s, dtype=jnp.float64), (n * n_exp,) + x0s.shape)
+        z, gval, c, viol, lam, k, _ = _solve_constrained(
+            objective, constraints, flat, (jnp.asarray(grid), jnp.asarray(which)), unravel, **opts
+        )
         _, feas, zb, gb, cb, vb, lb = _pick(z, gval, c, viol, lam, opts["tol"])
-        row = {"value": float(m)}
-        for e, (name, _) in enumerate(PROFILE_EXPERIMENTS):
-            ok = bool(feas[e])
-            row[name] = float(np.exp(gb[e])) if ok else float("nan")
-            row[f"feasible_{name}"] = ok
-            row[f"max_violation_{name}"] = float(vb[e])
-            point = values_from_z(jnp.asarray(zb[e]), free, lo, hi, priors, {parameter: m})
-            row[f"argmax_{name}"] = {kk: float(np.asarray(vv)) for kk, vv in point.items()}
-        row["outer_iterations"] = int(k)
-        return row
+        rows = []
+        for i, m in enumerate(ms):
+            row = {"value": float(m)}
+            for e, (name, _) in enumerate(PROFILE_EXPERIMENTS):
+                j = i * n_exp + e
+                ok = bool(feas[j])
+                row[name] = float(np.exp(gb[j])) if ok else float("nan")
+                row[f"feasible_{name}"] = ok
+                row[f"max_violation_{name}"] = float(vb[j])
+                point = values_from_z(jnp.asarray(zb[j]), free, lo, hi, priors, {parameter: m})
+                row[f"argmax_{name}"] = {kk: float(np.asarray(vv)) for kk, vv in point.items()}
+            row["outer_iterations"] = int(k)
+            rows.append(row)
+        return rows
 
     return ProfileSolver(spec, priors, parameter, x0s, tuple(spec.ids[i] for i in keep), run, None)
 

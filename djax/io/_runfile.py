@@ -136,6 +136,7 @@ class ProfileSection:
     n_starts: int = 8
     outer_iters: int = 15
     inner_steps: int = 100
+    batch: int = 4
 
 
 @dataclass(frozen=True)
@@ -376,6 +377,7 @@ def _parse_optimize(t: Any, names: tuple[str, ...], free: tuple[str, ...]) -> Op
     p["n_starts"] = v.as_int("optimize.profile.n_starts", p["n_starts"], lo=1)
     p["outer_iters"] = v.as_int("optimize.profile.outer_iters", p["outer_iters"], lo=1)
     p["inner_steps"] = v.as_int("optimize.profile.inner_steps", p["inner_steps"], lo=1)
+    p["batch"] = v.as_int("optimize.profile.batch", p["batch"], lo=1)
     d["profile"] = ProfileSection(**p)
     return OptimizeSection(**d)
 

@@ -150,10 +150,13 @@ def _profile(prep, folder, quiet, progress) -> dict:
     bar = tqdm(total=len(grid), initial=len(rows), desc=f"profile ({pr.parameter})", unit="pt", disable=not progress)
     try:
         with folder.timer("profile"):
-            for m in grid[len(rows) :]:
-                rows.append(solver.solve(float(m)))
+            # grid values in fixed batches of optimize.profile.batch (one vmapped solve each), stored as they finish
+            while len(rows) < len(grid):
+                todo = list(grid[len(rows) : len(rows) + pr.batch])
+                padded = todo + [todo[-1]] * (pr.batch - len(todo))  # one compiled shape for every batch
+                rows.extend(solver.solve_many(padded)[: len(todo)])
                 atomic_write_json(state_path, {"parameter": pr.parameter, "rows": rows})
-                bar.update(1)
+                bar.update(len(todo))
     finally:
         bar.close()
     return {

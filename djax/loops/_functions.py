@@ -1,44 +1,90 @@
 """Implementation of the Feynman-parameter loop functions (see ``djax.loops`` for the physics).
 
-Every function is an integral ``F_Q(b) = ∫_0^1 Q(x) / (1 + b x) dx`` with a polynomial ``Q`` of degree
-<= 3, evaluated for ``b >= 0`` (up to a small negative margin) only:
+Every function is an integral ``F_Q(b) = ∫_0^1 Q(x) / (1 + b x) dx`` with a polynomial ``Q`` (degree <= 3
+for the loop functions, ``x^n`` for :func:`J`); the loop functions are ``f(r) = F_P(r - 1)``.
 
-* ``|b| < 1/2``: power series ``F_Q(b) = Σ_k c_k b^k``, ``c_k = (-1)^k Σ_n q_n / (n + k + 1)``
-  (64 terms);
-* ``1/2 <= b < 2``: power series in ``e = b - 1``, ``F_Q(1 + e) = Σ_k (-e)^k ∫ Q x^k / (1 + x)^(k+1) dx``
-  (64 terms, ratio <= 1/2; moments by Gauss-Legendre at import);
-* ``b >= 2`` (or ``b <= -1/2``): exact closed form ``F_Q(b) = log1p(b) A(1/b) + B(1/b)`` with polynomials
-  ``A, B`` in ``1/b`` (from ``J_n(b) = (-1)^n [log1p(b) - Σ_{k=1}^n (-1)^{k+1} b^k / k] / b^{n+1}``), no
-  overflow for large ``b``.
+Representation
+--------------
+* ``|ln r| < W = ln 16`` (``1/16 < r < 16``): ONE Chebyshev series per function in ``w = ln r``,
+  ``g(w) = f(e^w) = Σ_{k<N} c_k T_k(w / W)``, evaluated by Clenshaw's recurrence (unrolled, no loops, no
+  table look-ups: every point evaluates the same polynomial, so XLA fuses it into plain elementwise
+  code; piecewise expansions would need a per-point gather of coefficients, which is slow on CPU and
+  defeats fusion). The GIM differences also use the series of ``H(w) = e^w g(w) = r f(r)``.
+* ``r >= 16`` or ``r <= 1/16``: the exact closed form ``F_Q(b) = log1p(b) A(1/b) + B(1/b)`` with
+  polynomials ``A, B`` in ``1/b`` (from ``J_n(b) = (-1)^n [log1p(b) - Σ_{k=1}^n (-1)^{k+1} b^k/k] / b^{n+1}``)
+  at ``b = r - 1 >= 15`` or, after ``x -> 1 - x``, ``f(r) = F_{P(1-x)}(1/r - 1) / r`` (``b = 1/r - 1 >= 15``;
+  for ``P(1) = 0`` the subtracted form ``f(0) - F_sub(1/r - 1)``, no cancelling ``1/r`` terms in the
+  derivatives); ``log1p(b) = |ln r|`` is shared with the series. At ``b >= 15`` the closed form and its
+  first two derivatives are accurate to a few ulp (measured against mpmath: <= 4e-16).
+  Both branches are computed for every point (XLA elementwise ``select``: a branch cannot be skipped
+  per point under ``vmap``), joined by the double-``where`` trick so that values and derivatives are
+  finite everywhere.
 
-A loop function ``f(r) = ∫ P(x) / (1 - x + r x) dx`` is ``F_P(r - 1)`` for ``r >= 1`` and, after
-``x -> 1 - x``, ``F_{P~}(1/r - 1) / r`` with ``P~(x) = P(1 - x)`` for ``r < 1``, so the argument of
-``F`` never approaches the logarithmic branch point ``b = -1``.
+Error bound of the series
+-------------------------
+``g`` and ``H`` are analytic in the strip ``|Im w| < 2π`` (``f(r) = R_1(r) + R_2(r) ln r`` with rational
+``R_1, R_2`` whose only pole, ``r = 1``, cancels on the principal sheet; ``r = 1`` on the other sheets is
+``w = ±2πi``). On ``[-W, W]`` this gives Bernstein-ellipse convergence ``|c_k| <= C ρ^-k`` with
+``ρ = (2π + sqrt(4π^2 + W^2)) / W = 4.75`` (measured ratio ~4.4). The coefficients ``c_0 ... c_63`` are
+computed at import from the exact rational closed form with :mod:`decimal` arithmetic (node values at
+>= 60 digits, verified with 20 more; 64-node Chebyshev-Gauss transform: aliasing ``|c_{128-k}| < 1e-50``;
+the last computed coefficients are checked to be < 1e-25 of ``min|Φ|``, so the uncomputed ones are
+negligible; see :func:`_chebyshev`). ``N`` is the smallest length whose dropped computed terms satisfy
+the rigorous bounds (``|T_k| <= 1``, ``|T_k'| <= k^2``, ``|T_k''| <= k^2 (k^2 - 1)/3`` on ``[-1, 1]``)
+``Σ_{k>=N} |c_k| <= 1e-19 min|Φ|`` (value) and ``Σ_{k>=N} k^2 (k^2 - 1)/3 |c_k| <= 1e-16 min|Φ|``
+(second ``t``-derivative); ``N = 33 ... 39``. The bounds per table (value, first and second derivative)
+are listed by :func:`series_error_bounds` (values ``<= 2.2e-22``, first derivatives ``<= 2.5e-19``,
+second ``<= 1e-16``) and checked in ``tests/test_loops.py``. Float32 inputs use the same series cut at
+``1e-9`` / ``1e-6`` (``N = 17 ... 22``). Rounding in Clenshaw's recurrence is a few ulp of ``Σ|c_k|``.
 
-Differences ``h(r1) - h(r2)`` of ``h(r) = r f(r)`` (GIM-like sums) use exact divided differences
-``F[b1, b2] = (F(b1) - F(b2)) / (b1 - b2)`` evaluated without subtraction (Horner-type recurrences and
-``log1p`` of the ratio) when the two arguments are close, with the argument difference supplied exactly
-from the masses; for ``r >= 1`` the constant ``c_inf = lim r f(r)`` is split off analytically:
-``h(r) = c_inf - F_{P_R}(r - 1)`` with ``P_R(x) = (P(x)/x)(1 - x)``.
+Derivatives
+-----------
+:func:`_cdd` computes the divided difference ``P[t_1, ..., t_m]`` of the Chebyshev series (``m = 1``:
+the value) by a generalised Clenshaw recurrence (Leibniz rule ``(t v)[t_1..t_m] = t_1 v[t_1..t_m] +
+v[t_2..t_m]`` applied to ``b_k = c_k + 2 t b_{k+1} - b_{k+2}``: ``m`` coupled recurrences, see
+:func:`_chains`). It is a ``jax.custom_jvp``: ``∂P[t_1..t_m]/∂t_i = P[t_i, t_1, ..., t_m]`` (the node
+repeated), computed together with the value in ONE fused pass by :func:`_cdd_vg` (``m`` more chains
+linked to the primal ones), itself a ``custom_jvp`` whose tangent calls :func:`_cdd` with two more nodes,
+so derivatives of every order are exact derivatives of the same polynomial. The chains are materialised
+(``optimization_barrier``) so that XLA does not re-run them inside every consumer.
+
+GIM differences
+---------------
+``D = φ(M, m1) - φ(M, m2)``, ``φ = f(M^2/m^2)/m^2 = h(r)/M^2``, ``h = r f``: for
+``|m1 - m2| <= 1e-2 min(m1, m2)`` the exact divided difference ``H[w1, w2] (w1 - w2)`` of the same series
+with ``w1 - w2 = -2 log1p((m1 - m2)/m2)`` from the masses (at ``m1 == m2``: 0, gradient = derivative), or
+in the closed-form range the divided difference of the closed form (``log1p`` of the ratio, synthetic
+division of ``A, B``) times ``r1 - r2`` or ``1/r1 - 1/r2``; otherwise the plain difference of ``φ`` in
+the form whose derivatives are accurate (:func:`_phi`), with ``lim r f(r)`` cancelled analytically when
+both ``r >= 16`` (``h = c_inf - F_{P_R}(r - 1)``, ``P_R(x) = (P(x)/x)(1 - x)``). For ``G`` the large
+part ``-ln r`` at ``r <= 1`` is split off exactly by ``G(w) = G(-w) - w``. Both differences have a
+``custom_jvp`` at the level of the masses (:func:`_mass_jvp`): ``∂D/∂m_i = ±∂φ/∂m(M, m_i)`` from the
+endpoints and ``∂D/∂M`` by forward mode through the accurate difference, all in the primal pass, so
+reverse mode stores three numbers per point instead of transposing the branch logic.
 """
+
 from __future__ import annotations
 
+import decimal
 import functools
+import math
+from collections.abc import Callable
 from fractions import Fraction
-from typing import Callable, NamedTuple, Union
+from typing import NamedTuple, Union
 
 import jax
 import jax.numpy as jnp
-import numpy as np
-from jax import lax
 
-_B0 = 0.5  # series in b for |b| < _B0
-_B1 = 2.0  # series in e = b - 1 for _B0 <= b < _B1; closed form otherwise
-_NSERIES = 64  # number of series coefficients (b^0 ... b^63)
+_W = math.log(16.0)  # Chebyshev series for |ln r| < _W; closed forms at b = r - 1 or 1/r - 1 >= 15
+_B_SAFE = 15.0  # closed-form argument substituted where the series is used (double-where)
+_J_LO = math.log(0.5)  # J_n: Chebyshev series in u = log1p(a) on [ln 1/2, _W), closed form elsewhere
+_NODES = 64  # Chebyshev-Gauss nodes: coefficients c_0 ... c_63 are computed exactly
+# truncation (float64 / float32 inputs): rigorous bounds of the dropped terms relative to min|Φ|, for
+# the value (Σ |c_k|) and the second t-derivative (Σ k^2 (k^2 - 1)/3 |c_k|)
+_TOL = {64: (1e-19, 1e-16), 32: (1e-9, 1e-6)}
+_GUARD = 20  # extra decimal digits for the verification of the node values
 _NEAR = 1e-2  # |m1 - m2| <= _NEAR min(m1, m2): divided-difference branch of the GIM differences
 _U_SERIES = 1e-3  # log1p(u)/u by its Taylor series for |u| < _U_SERIES
-_UNROLL = 8  # unroll factor of the Horner scans over the 64 series coefficients
-_SHORT = 8  # shorter coefficient tables are unrolled
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -58,33 +104,24 @@ def _reflect(p):
     power = [Fraction(1)]  # (1 - x)^k
     for c in p:
         term = [c * t for t in power]
-        out = [(out[i] if i < len(out) else 0) + (term[i] if i < len(term) else 0)
-               for i in range(max(len(out), len(term)))]
+        out = [
+            (out[i] if i < len(out) else 0) + (term[i] if i < len(term) else 0) for i in range(max(len(out), len(term)))
+        ]
         power = _pmul(power, [Fraction(1), Fraction(-1)])
     return out
 
 
-class _Coeffs(NamedTuple):
-    """Float coefficients of F_Q: series in b and in b - 1, and A, B polynomials in 1/b (index = power)."""
-    series: tuple
-    mid: tuple
+class _Closed(NamedTuple):
+    """F_Q(b) = log1p(b) A(1/b) + B(1/b): exact rational coefficients and their floats (index = power)."""
+
+    a_exact: tuple
+    b_exact: tuple
     a: tuple
     b: tuple
 
 
-def _coeffs(q) -> _Coeffs:
-    q = [Fraction(c) for c in q]
-    series = []
-    for k in range(_NSERIES):
-        c = sum((qn / (n + k + 1) for n, qn in enumerate(q)), Fraction(0))
-        series.append(float((-1) ** k * c))
-    # F_Q(1 + e) = Σ_k (-e)^k ∫ Q(x) x^k / (1 + x)^(k+1) dx: moments by 80-point Gauss-Legendre
-    # (integrand analytic in a Bernstein ellipse with rho ~ 5.8 around [0, 1]: exact to rounding)
-    nodes, weights = np.polynomial.legendre.leggauss(80)
-    x, w = 0.5 * (nodes + 1.0), 0.5 * weights
-    qx = sum(float(qn) * x**n for n, qn in enumerate(q))
-    t = x / (1.0 + x)
-    mid = tuple(float((-1) ** k * np.sum(w * qx * t**k / (1.0 + x))) for k in range(_NSERIES))
+@functools.cache
+def _closed_coeffs(q: tuple) -> _Closed:
     deg = len(q) - 1
     a = [Fraction(0)] * (deg + 2)
     b = [Fraction(0)] * (deg + 2)
@@ -92,21 +129,354 @@ def _coeffs(q) -> _Coeffs:
         a[n + 1] += qn * (-1) ** n
         for k in range(1, n + 1):
             b[n + 1 - k] += qn * Fraction((-1) ** (n + k), k)
-    return _Coeffs(tuple(series), mid, tuple(float(c) for c in a), tuple(float(c) for c in b))
+    return _Closed(tuple(a), tuple(b), tuple(float(c) for c in a), tuple(float(c) for c in b))
 
 
+def _coeffs(q) -> _Closed:
+    return _closed_coeffs(tuple(Fraction(c) for c in q))
+
+
+# ----------------------------------------------------------------------------------------------------
+# Chebyshev tables, computed exactly at import (decimal arithmetic; no mpmath)
+# ----------------------------------------------------------------------------------------------------
+class _Cheb:
+    """Σ_k c_k T_k(t), t = (v - mid)/half on [lo, hi]; hashable by identity (a static custom_jvp argument).
+
+    coef: {64: float64 coefficients, 32: the float32-length prefix}; bounds: rigorous truncation bounds
+    (value, first and second t-derivative) relative to min|Φ| on the interval, for float64.
+    """
+
+    __slots__ = ("name", "coef", "lo", "hi", "mid", "half", "bounds", "min_abs")
+
+    def __repr__(self):
+        return f"_Cheb({self.name}, N={len(self.coef[64])}/{len(self.coef[32])})"
+
+
+def _dec_pi():
+    """π to the current decimal precision (recipe from the decimal module documentation)."""
+    ctx = decimal.getcontext()
+    ctx.prec += 4
+    three = decimal.Decimal(3)
+    lasts, t, s, n, na, d, da = 0, three, 3, 1, 0, 0, 24
+    while s != lasts:
+        lasts = s
+        n, na = n + na, na + 8
+        d, da = d + da, da + 32
+        t = (t * n) / d
+        s += t
+    ctx.prec -= 4
+    return +s
+
+
+def _dec_cos(x):
+    """cos(x) to the current decimal precision (Taylor series; |x| <= π here)."""
+    ctx = decimal.getcontext()
+    ctx.prec += 6
+    i, lasts, s, fact, num, sign = 0, 0, decimal.Decimal(1), 1, decimal.Decimal(1), 1
+    while s != lasts:
+        lasts = s
+        i += 2
+        fact *= i * (i - 1)
+        num *= x * x
+        sign = -sign
+        s += num / fact * sign
+    ctx.prec -= 6
+    return +s
+
+
+@functools.cache
+def _dec_nodes(lo: float, hi: float, prec: int):
+    """Chebyshev-Gauss nodes t_j = cos(π (2j + 1)/(2 n)), w_j = mid + half t_j and e^(w_j) (decimal)."""
+    D = decimal.Decimal
+    with decimal.localcontext() as ctx:
+        ctx.prec = prec
+        pi = _dec_pi()
+        mid, half = (D(lo) + D(hi)) / 2, (D(hi) - D(lo)) / 2
+        ts = [_dec_cos(pi * (2 * j + 1) / (2 * _NODES)) for j in range(_NODES)]
+        ws = [mid + half * t for t in ts]
+        return ts, ws, [w.exp() for w in ws]
+
+
+def _node_values(cl: _Closed, lo: float, hi: float, kind: str, prec: int):
+    """Φ at the Chebyshev-Gauss nodes: g(w) = F_Q(e^w - 1) or H(w) = e^w g(w) (kind "g" / "h")."""
+    D = decimal.Decimal
+    ts, ws, rs = _dec_nodes(lo, hi, prec)
+    with decimal.localcontext() as ctx:
+        ctx.prec = prec
+        dec = lambda f: D(f.numerator) / D(f.denominator)  # noqa: E731
+        A = [dec(x) for x in cl.a_exact]
+        B = [dec(x) for x in cl.b_exact]
+        vals = []
+        for w, r in zip(ws, rs):
+            ib = 1 / (r - 1)
+            pa, pb = D(0), D(0)
+            for x in reversed(A):
+                pa = pa * ib + x
+            for x in reversed(B):
+                pb = pb * ib + x
+            v = w * pa + pb  # log1p(b) = w exactly
+            vals.append(v * r if kind == "h" else v)
+        return ts, vals
+
+
+def _chebyshev(name: str, cl: _Closed, lo: float, hi: float, kind: str) -> _Cheb:
+    """Exact Chebyshev coefficients of Φ on [lo, hi] and the truncation lengths / bounds."""
+    D = decimal.Decimal
+    # the closed form cancels like |b|^-(deg Q + 2) near b = 0 (nearest node: |b| ~ 0.016 (hi - lo)/2)
+    bmin = min(
+        abs(math.expm1(0.5 * (lo + hi) + 0.5 * (hi - lo) * math.cos(math.pi * (2 * j + 1) / (2 * _NODES))))
+        for j in range(_NODES)
+    )
+    prec = max(60, 40 + int(len(cl.a_exact) * max(0.0, -math.log10(bmin))) + 1)
+    ts, vals = _node_values(cl, lo, hi, kind, prec)
+    _, check = _node_values(cl, lo, hi, kind, prec + _GUARD)
+    tol = D(10) ** (-30)
+    if any(abs(v - c) > tol * abs(c) for v, c in zip(vals, check)):
+        raise AssertionError(f"Chebyshev table {name}: insufficient decimal precision")
+    with decimal.localcontext() as ctx:
+        ctx.prec = prec
+        coef = [sum(vals) / _NODES]
+        t_prev, t_cur = [D(1)] * _NODES, list(ts)
+        for k in range(1, _NODES):
+            if k > 1:
+                t_prev, t_cur = t_cur, [2 * t * tc - tp for t, tc, tp in zip(ts, t_cur, t_prev)]
+            coef.append(2 * sum(v * tc for v, tc in zip(vals, t_cur)) / _NODES)
+        min_abs = min(abs(v) for v in vals)
+        cabs = [abs(c) for c in coef]
+        if max(cabs[-8:]) > D(10) ** (-25) * min_abs:
+            raise AssertionError(f"Chebyshev table {name}: series not converged on 64 nodes")
+        out = _Cheb()
+        out.name, out.lo, out.hi = name, lo, hi
+        out.mid, out.half = 0.5 * (lo + hi), 0.5 * (hi - lo)
+        out.min_abs = float(min_abs)
+        out.coef = {}
+        # bounds of the dropped terms k >= n: |T_k| <= 1, |T_k'| <= k^2, |T_k''| <= k^2 (k^2 - 1)/3 on [-1, 1]
+        tails = [(D(0), D(0), D(0))] * (_NODES + 1)
+        for k in range(_NODES - 1, -1, -1):
+            v, d1, d2 = tails[k + 1]
+            tails[k] = (v + cabs[k], d1 + cabs[k] * k * k, d2 + cabs[k] * (k * k * (k * k - 1)) / 3)
+        tails = [tuple(x / min_abs for x in t) for t in tails]
+        for bits, (tol_v, tol_d2) in _TOL.items():
+            n = next(n for n in range(2, _NODES - 8) if tails[n][0] <= D(tol_v) and tails[n][2] <= D(tol_d2))
+            out.coef[bits] = tuple(float(c) for c in coef[:n])
+        out.bounds = tuple(float(x) for x in tails[len(out.coef[64])])
+    return out
+
+
+# ----------------------------------------------------------------------------------------------------
+# the series kernel: divided differences of a Chebyshev series, custom_jvp
+# ----------------------------------------------------------------------------------------------------
+def _add(x, y):
+    return y if x is None else (x if y is None else x + y)
+
+
+def _mul(x, y):
+    return None if (x is None or y is None) else x * y
+
+
+def _sub(x, y):
+    return x if y is None else (-y if x is None else x - y)
+
+
+def _chains(tab: _Cheb, nodes, links):
+    """Coupled generalised Clenshaw recurrences (one fused pass); returns one value per chain.
+
+    Chain ``s`` runs ``B_k = 2 z_s B_{k+1} + 2 L_{k+1} - B_{k+2}`` with ``L`` the chain ``links[s]``
+    (``None``: the plain Clenshaw recurrence, ``L`` replaced by ``c_k``) and ends in
+    ``c_0 + z B_1 - B_2`` (``links[s] is None``) or ``z B_1 + L_1 - B_2``: with the chains of the suffixes
+    ``t_j..t_m`` linked in order this is the divided difference ``P[z_s, ...]`` (Leibniz rule for
+    ``(t v)[t_1..t_m] = t_1 v[t_1..t_m] + v[t_2..t_m]``). Chains must link to chains listed after them.
+    """
+    x0 = nodes[0]
+    c = tab.coef[64 if jnp.finfo(x0.dtype).bits > 32 else 32]
+    n, m = len(c), len(nodes)
+    two_z = [2.0 * z for z in nodes]
+    b1 = [None] * m  # B_{k+1} per chain (None = exactly zero)
+    b2 = [None] * m  # B_{k+2}
+    for k in range(n - 1, 0, -1):
+        new = []
+        for s_ in range(m):
+            v = _sub(_mul(two_z[s_], b1[s_]), b2[s_])
+            v = _add(v, c[k] if links[s_] is None else _mul(2.0, b1[links[s_]]))
+            new.append(v)
+        b1, b2 = new, b1
+    out = []
+    for s_ in range(m):
+        head = c[0] if links[s_] is None else b1[links[s_]]
+        v = _sub(_add(head, _mul(nodes[s_], b1[s_])), b2[s_])
+        out.append(jnp.zeros_like(x0) if v is None else jnp.zeros_like(x0) + v)
+    # materialise the results: without the barrier XLA's fusion duplicates the (cheap, elementwise) chains
+    # into every consumer, i.e. recomputes them several times in gradients
+    return list(jax.lax.optimization_barrier(tuple(out)))
+
+
+def _primal_links(m):
+    return [j + 1 if j + 1 < m else None for j in range(m)]
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(0,))
+def _cdd(tab: _Cheb, *ts):
+    """Divided difference ``P[t_1, ..., t_m]`` of the Chebyshev series ``tab`` (``m = 1``: ``P(t_1)``).
+
+    ``ts``: float arrays of one shape and dtype (float32 inputs use the float32 truncation). Derivatives
+    by the custom JVP: ``∂/∂t_i P[t_1..t_m] = P[t_i, t_1, ..., t_m]``, computed with the value in one
+    pass by :func:`_cdd_vg` (itself a custom JVP: every order is an exact derivative of the polynomial).
+    """
+    if len(ts) > len(tab.coef[64]):
+        return jnp.zeros_like(ts[0])
+    return _chains(tab, list(ts), _primal_links(len(ts)))[0]
+
+
+def _cdd_vg_impl(tab: _Cheb, ts):
+    m = len(ts)
+    nodes = list(ts) + list(ts)  # primal suffix chains, then one chain per partial: P[t_i, t_1..t_m]
+    links = _primal_links(m) + [0] * m
+    res = _chains(tab, nodes, links)
+    return res[0], tuple(res[m:])
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(0,))
+def _cdd_vg(tab: _Cheb, *ts):
+    """``(P[t_1..t_m], (P[t_1, t_1..t_m], ..., P[t_m, t_1..t_m]))``: value and partials in one pass."""
+    return _cdd_vg_impl(tab, ts)
+
+
+@_cdd.defjvp
+def _cdd_jvp(tab, primals, tangents):
+    out, partials = _cdd_vg(tab, *primals)
+    tan = jnp.zeros_like(out)
+    for d_i, dt_i in zip(partials, tangents):
+        tan = tan + d_i * dt_i
+    return out, tan
+
+
+@_cdd_vg.defjvp
+def _cdd_vg_jvp(tab, primals, tangents):
+    out, partials = _cdd_vg(tab, *primals)
+    d_out = jnp.zeros_like(out)
+    for d_i, dt_i in zip(partials, tangents):
+        d_out = d_out + d_i * dt_i
+    d_partials = []
+    for i, t_i in enumerate(primals):
+        # ∂/∂t_j P[t_i, t_1..t_m] = (1 + δ_ij) P[t_j, t_i, t_1..t_m] (t_i occurs twice in its own partial)
+        acc = jnp.zeros_like(out)
+        for j, (t_j, dt_j) in enumerate(zip(primals, tangents)):
+            term = _cdd(tab, t_j, t_i, *primals) * dt_j
+            acc = acc + (2.0 * term if i == j else term)
+        d_partials.append(acc)
+    return (out, partials), (d_out, tuple(d_partials))
+
+
+def _series(tab: _Cheb, v, ok):
+    """Φ(v) from the series where ``ok`` (argument masked elsewhere)."""
+    t = jnp.where(ok, (v - tab.mid) * (1.0 / tab.half), 0.0)
+    return _cdd(tab, t)
+
+
+def _series_dd(tab: _Cheb, v1, v2, ok):
+    """Φ[v1, v2] = (Φ(v1) - Φ(v2)) / (v1 - v2) from the series where ``ok`` (Φ'(v) at v1 = v2)."""
+    t1 = jnp.where(ok, (v1 - tab.mid) * (1.0 / tab.half), 0.0)
+    t2 = jnp.where(ok, (v2 - tab.mid) * (1.0 / tab.half), 0.0)
+    return _cdd(tab, t1, t2) * (1.0 / tab.half)
+
+
+# ----------------------------------------------------------------------------------------------------
+# closed forms (short polynomials, plain autodiff)
+# ----------------------------------------------------------------------------------------------------
+def _as_float(x):
+    x = jnp.asarray(x)
+    if not jnp.issubdtype(x.dtype, jnp.floating):
+        x = x.astype(jnp.result_type(float))
+    return x
+
+
+def _horner(c, x):
+    acc = jnp.zeros_like(x) + c[-1]
+    for ck in c[-2::-1]:
+        acc = acc * x + ck
+    return acc
+
+
+def _choose(values, sel):
+    """values[sel] for a short tuple of Python floats, elementwise, without a gather (select chain)."""
+    if all(v == values[0] for v in values):
+        return values[0]
+    out = values[-1]
+    for i in range(len(values) - 2, -1, -1):
+        out = jnp.where(sel == i, values[i], out)
+    return out
+
+
+def _short_cols(cols):
+    n = max(len(c) for c in cols)
+    return [tuple(float(c[k]) if k < len(c) else 0.0 for c in cols) for k in range(n)]
+
+
+def _horner_sel(cols, sel, x):
+    """Σ_k c_k[sel] x^k with a per-element choice `sel` among the (short) coefficient tuples `cols`."""
+    rows = _short_cols(cols)
+    acc = jnp.zeros_like(x) + _choose(rows[-1], sel)
+    for row in rows[-2::-1]:
+        acc = acc * x + _choose(row, sel)
+    return acc
+
+
+def _horner_dd_sel(cols, sel, x1, x2):
+    """Divided difference (p(x1) - p(x2)) / (x1 - x2) of p = Σ c_k[sel] x^k, without subtraction."""
+    rows = _short_cols(cols)
+    u, d = jnp.zeros_like(x1) + _choose(rows[-1], sel), jnp.zeros_like(x1)
+    for row in rows[-2::-1]:
+        u, d = u * x1 + _choose(row, sel), u + x2 * d
+    return d
+
+
+def _log1p_ratio(u):
+    """log1p(u) / u, smooth through u = 0."""
+    small = jnp.abs(u) < _U_SERIES
+    us = jnp.where(small, u, 0.0)
+    ul = jnp.where(small, 1.0, u)
+    series = _horner((1.0, -1 / 2, 1 / 3, -1 / 4, 1 / 5, -1 / 6), us)
+    return jnp.where(small, series, jnp.log1p(ul) / ul)
+
+
+def _closed(sets, sel, b, log1p_b):
+    """F_Q(b) = log1p(b) A(1/b) + B(1/b) (``log1p(b)`` supplied; ``sel`` chooses Q among ``sets``)."""
+    ib = 1.0 / b
+    return log1p_b * _horner_sel(tuple(c.a for c in sets), sel, ib) + _horner_sel(tuple(c.b for c in sets), sel, ib)
+
+
+def _closed_dd(sets, sel, b1, b2, db, log1p_b2):
+    """Divided difference F_Q[b1, b2] of the closed form (db = b1 - b2 supplied exactly)."""
+    ib1, ib2, i1b2 = 1.0 / b1, 1.0 / b2, 1.0 / (1.0 + b2)
+    a_cols, b_cols = tuple(c.a for c in sets), tuple(c.b for c in sets)
+    log_dd = _log1p_ratio(db * i1b2) * i1b2  # (log1p(b1) - log1p(b2)) / (b1 - b2)
+    return log_dd * _horner_sel(a_cols, sel, ib1) - ib1 * ib2 * (
+        log1p_b2 * _horner_dd_sel(a_cols, sel, ib1, ib2) + _horner_dd_sel(b_cols, sel, ib1, ib2)
+    )
+
+
+def _zeros_sel(x):
+    return jnp.zeros(jnp.shape(x), dtype=jnp.int32)
+
+
+# ----------------------------------------------------------------------------------------------------
+# the loop functions
+# ----------------------------------------------------------------------------------------------------
 class _Spec(NamedTuple):
     """Everything needed for f(r) = ∫ P(x)/(1 - x + r x) dx."""
+
     name: str
-    direct: _Coeffs  # F_P, used for r >= 1 (b = r - 1)
-    flipped: _Coeffs  # F_{P(1-x)}, used for r < 1 (b = 1/r - 1), f = F / r
-    rem: _Coeffs  # F_{P_R}: r f(r) = c_inf - F_{P_R}(r - 1)
-    c_inf: Union[float, None]  # lim_{r->inf} r f(r); None means c(r) = ln r (P = 1)
-    c_zero: Union[float, None]  # f(0) = ∫ P/(1-x) if P(1) = 0, else None
-    sub: Union[_Coeffs, None]  # if P(1) = 0: f(r) = c_zero - F_sub(1/r - 1) for r < 1
+    direct: _Closed  # F_P, used for r >= 16 (b = r - 1)
+    flipped: _Closed  # F_{P(1-x)}: f = F(1/r - 1) / r and r f(r) = F(1/r - 1)
+    rem: _Closed  # F_{P_R}: r f(r) = c_inf - F_{P_R}(r - 1)
+    c_inf: float | None  # lim_{r->inf} r f(r); None means c(r) = ln r (P = 1)
+    c_zero: float | None  # f(0) = ∫ P/(1-x) if P(1) = 0, else None
+    sub: _Closed | None  # if P(1) = 0: f(r) = c_zero - F_sub(1/r - 1) for r < 1
+    g: _Cheb  # series of f(e^w), |w| < _W
+    h: _Cheb | None  # series of e^w f(e^w) (GIM differences; None for G)
 
 
-def _make_spec(name, p) -> _Spec:
+def _make_spec(name, p, with_h=True) -> _Spec:
     p = [Fraction(c) for c in p]
     if p[0] == 0:
         p_over_x = p[1:]
@@ -125,200 +495,86 @@ def _make_spec(name, p) -> _Spec:
         sub = _coeffs(_reflect([Fraction(0)] + p1))
     else:
         c_zero, sub = None, None
-    return _Spec(name, _coeffs(p), _coeffs(_reflect(p)), _coeffs(rem), c_inf, c_zero, sub)
+    direct = _coeffs(p)
+    g = _chebyshev(name, direct, -_W, _W, "g")
+    h = _chebyshev(name + "·r", direct, -_W, _W, "h") if with_h else None
+    return _Spec(name, direct, _coeffs(_reflect(p)), _coeffs(rem), c_inf, c_zero, sub, g, h)
 
 
-# ----------------------------------------------------------------------------------------------------
-# elementwise kernels
-# ----------------------------------------------------------------------------------------------------
-def _as_float(x):
-    x = jnp.asarray(x)
-    if not jnp.issubdtype(x.dtype, jnp.floating):
-        x = x.astype(jnp.result_type(float))
-    return x
+def _value_parts(spec: _Spec, r, w):
+    """f(r): the series in w = ln r, or the closed form at r >= 16 (F_P(r - 1)), r <= 1/16 (flipped)."""
+    ok = jnp.abs(w) < _W
+    series = _series(spec.g, w, ok)
+    rc = jnp.where(ok, 16.0, r)
+    big = rc >= 1.0
+    irs = 1.0 / jnp.where(big, 1.0, rc)
+    arg = jnp.where(big, rc - 1.0, (1.0 - rc) * irs)
+    log_arg = jnp.where(ok, _W, jnp.abs(w))  # log1p(r - 1) = ln r, log1p(1/r - 1) = -ln r
+    sel = jnp.where(big, 0, 1).astype(jnp.int32)
+    if spec.sub is None:
+        F = _closed((spec.direct, spec.flipped), sel, arg, log_arg)
+        closed = jnp.where(big, F, F * irs)
+    else:  # r <= 1/16: f(0) - F_sub avoids cancelling ~1/r terms in the derivatives
+        F = _closed((spec.direct, spec.sub), sel, arg, log_arg)
+        closed = jnp.where(big, F, spec.c_zero - F)
+    return jnp.where(ok, series, closed)
 
 
-def _horner(c, x):
-    acc = jnp.zeros_like(x) + c[-1]
-    for ck in c[-2::-1]:
-        acc = acc * x + ck
-    return acc
-
-
-def _table(cols, dtype):
-    """Stack coefficient tuples (index = power) into a (n, len(cols)) array, highest power first."""
-    n = max(len(c) for c in cols)
-    t = np.zeros((n, len(cols)))
-    for j, c in enumerate(cols):
-        t[: len(c), j] = c
-    return jnp.asarray(t[::-1], dtype=dtype)
-
-
-def _horner_sel(cols, sel, x):
-    """Σ_k c_k[sel] x^k with a per-element choice `sel` among the coefficient tuples `cols`.
-
-    A `lax.scan` keeps the traced program (and compile times under grad-of-grad) small.
-    """
-    t = _table(cols, x.dtype)
-    if t.shape[0] <= _SHORT:
-        acc = jnp.zeros_like(x) + t[0][sel]
-        for row in t[1:]:
-            acc = acc * x + row[sel]
-        return acc
-
-    def step(acc, row):
-        return acc * x + row[sel], None
-
-    acc, _ = lax.scan(step, jnp.zeros_like(x) + t[0][sel], t[1:], unroll=_UNROLL)
-    return acc
-
-
-def _horner_dd_sel(cols, sel, x1, x2):
-    """Divided difference (p(x1) - p(x2)) / (x1 - x2) of p = Σ c_k[sel] x^k, without subtraction."""
-    t = _table(cols, x1.dtype)
-    if t.shape[0] <= _SHORT:
-        u, d = jnp.zeros_like(x1) + t[0][sel], jnp.zeros_like(x1)
-        for row in t[1:]:
-            u, d = u * x1 + row[sel], u + x2 * d
-        return d
-
-    def step(carry, row):
-        u, d = carry
-        return (u * x1 + row[sel], u + x2 * d), None
-
-    (_, d), _ = lax.scan(step, (jnp.zeros_like(x1) + t[0][sel], jnp.zeros_like(x1)), t[1:],
-                         unroll=_UNROLL)
-    return d
-
-
-def _log1p_ratio(u):
-    """log1p(u) / u, smooth through u = 0."""
-    small = jnp.abs(u) < _U_SERIES
-    us = jnp.where(small, u, 0.0)
-    ul = jnp.where(small, 1.0, u)
-    series = _horner((1.0, -1 / 2, 1 / 3, -1 / 4, 1 / 5, -1 / 6), us)
-    return jnp.where(small, series, jnp.log1p(ul) / ul)
-
-
-def _regions(b):
-    small = jnp.abs(b) < _B0
-    mid = (b >= _B0) & (b < _B1)
-    return small, mid
-
-
-def _F(sets, sel, b):
-    """F_Q(b) = ∫_0^1 Q(x)/(1 + b x) dx for b > -1 (accurate for b >= -B0 and any b >= 0).
-
-    `sets`: tuple of _Coeffs; `sel`: int array (per element) choosing Q among them.
-    """
-    small, mid = _regions(b)
-    x = jnp.where(small, b, jnp.where(mid, b - 1.0, 0.0))
-    ser_sel = sel + len(sets) * mid.astype(sel.dtype)
-    series = _horner_sel(tuple(c.series for c in sets) + tuple(c.mid for c in sets), ser_sel, x)
-    bc = jnp.where(small | mid, _B1, b)
-    ib = 1.0 / bc
-    closed = (jnp.log1p(bc) * _horner_sel(tuple(c.a for c in sets), sel, ib)
-              + _horner_sel(tuple(c.b for c in sets), sel, ib))
-    return jnp.where(small | mid, series, closed)
-
-
-def _F_dd(sets, sel, b1, b2, db):
-    """Divided difference F_Q[b1, b2] for close b1, b2 (db = b1 - b2 supplied exactly); F_Q'(b) at db=0."""
-    small, mid = _regions(b2 + 0.5 * db)
-    ser = small | mid
-    x1 = jnp.where(small, b1, jnp.where(mid, b1 - 1.0, 0.0))
-    x2 = jnp.where(small, b2, jnp.where(mid, b2 - 1.0, 0.0))
-    ser_sel = sel + len(sets) * mid.astype(sel.dtype)
-    series = _horner_dd_sel(tuple(c.series for c in sets) + tuple(c.mid for c in sets), ser_sel,
-                            x1, x2)
-    c1 = jnp.where(ser, _B1, b1)
-    c2 = jnp.where(ser, _B1, b2)
-    cd = jnp.where(ser, 0.0, db)
-    ib1, ib2 = 1.0 / c1, 1.0 / c2
-    a_cols, b_cols = tuple(c.a for c in sets), tuple(c.b for c in sets)
-    log_dd = _log1p_ratio(cd / (1.0 + c2)) / (1.0 + c2)  # (log1p(b1) - log1p(b2)) / (b1 - b2)
-    closed = log_dd * _horner_sel(a_cols, sel, ib1) - ib1 * ib2 * (
-        jnp.log1p(c2) * _horner_dd_sel(a_cols, sel, ib1, ib2) + _horner_dd_sel(b_cols, sel, ib1, ib2))
-    return jnp.where(ser, series, closed)
-
-
-def _zeros_sel(x):
-    return jnp.zeros(jnp.shape(x), dtype=jnp.int32)
+def _materialise(x):
+    """Identity that XLA must materialise: keeps it from fusing (i.e. recomputing) a whole loop-function
+    evaluation into each of its consumers (e.g. once per element of a 3x3 flavour matrix); differentiable."""
+    return jax.lax.optimization_barrier(x)
 
 
 def _value(spec: _Spec, r):
-    """f(r) with r = M_F^2/m_S^2 > 0."""
+    """f(r) with r = M_F^2/m_S^2 > 0: the series in w = ln r, or the closed form (r >= 16, r <= 1/16)."""
     r = _as_float(r)
-    big = r >= 1.0
-    a = jnp.where(big, r - 1.0, 0.0)
-    rs = jnp.where(big, 1.0, r)
-    b = (1.0 - rs) / rs
-    arg = jnp.where(big, a, b)
-    if spec.sub is None:
-        sel = jnp.where(big, 0, 1).astype(jnp.int32)
-        F = _F((spec.direct, spec.flipped), sel, arg)
-        return jnp.where(big, F, F / rs)
-    # r < 1/2: f(0) - F_sub avoids cancelling ~1/r terms in the derivatives
-    use_sub = ~big & (b > 1.0)
-    sel = jnp.where(big, 0, jnp.where(use_sub, 2, 1)).astype(jnp.int32)
-    F = _F((spec.direct, spec.flipped, spec.sub), sel, arg)
-    return jnp.where(big, F, jnp.where(use_sub, spec.c_zero - F, F / rs))
+    return _materialise(_value_parts(spec, r, jnp.log(r)))
 
 
-def _h_difference(spec: _Spec, r1, r2, a1, a2, da, b1, b2, db, near, large):
-    """h(r1) - h(r2), h(r) = r f(r); a = r - 1, b = 1/r - 1, da = r1 - r2, db = b1 - b2 (all accurate).
-
-    near: use divided differences; large: (near only) expand in a (r >= 1 side) instead of b.
-    Returns (difference, valid): valid where near or both r >= 1; elsewhere the plain difference of
-    accurately computed values is as accurate (no common large part) and has better M-gradients.
-    """
-    # --- near: exact divided differences in one representation -----------------------------------
-    nl = near & large
-    ns = near & ~large
-    a1n, a2n, dan = (jnp.where(nl, v, 0.0) for v in (a1, a2, da))
-    b1n, b2n, dbn = (jnp.where(ns, v, 0.0) for v in (b1, b2, db))
-    if spec.c_inf is None:
-        r2n = jnp.where(nl, r2, 1.0)
-        dc = jnp.log1p(dan / r2n)  # ln(r1 / r2)
-    else:
-        dc = 0.0
-    sel_n = jnp.where(large, 0, 1).astype(jnp.int32)
-    dd = _F_dd((spec.rem, spec.flipped), sel_n, jnp.where(large, a1n, b1n),
-               jnp.where(large, a2n, b2n), jnp.where(large, dan, dbn))
-    near_large = dc - dd * dan
-    near_small = dd * dbn
-    # --- far, both r >= 1: h(r) = c(r) - F_{P_R}(r - 1), c(r1) - c(r2) analytically -----------------
-    both_big = (r1 >= 1.0) & (r2 >= 1.0)
-    a1f, a2f, daf = (jnp.where(both_big & ~near, v, 0.0) for v in (a1, a2, da))
-    zeros = _zeros_sel(a1f)
-    if spec.c_inf is None:
-        dc_far = jnp.log1p(daf / jnp.where(both_big & ~near, r2, 1.0))
-    else:
-        dc_far = 0.0
-    far_big = dc_far - (_F((spec.rem,), zeros, a1f) - _F((spec.rem,), zeros, a2f))
-    special = near | both_big
-    return jnp.where(near, jnp.where(large, near_large, near_small), far_big), special
+def _one_mass(M, m):
+    """r = M^2/m^2, w = ln r, a = r - 1, b = 1/r - 1 (accurate to rounding for r near 1), 1/M^2, 1/m^2."""
+    iM, im = 1.0 / M, 1.0 / m  # reciprocals once: divisions are the expensive elementwise operations
+    x = M * im
+    r = x * x
+    a = ((M - m) * im) * ((M + m) * im)
+    b = ((m - M) * iM) * ((m + M) * iM)
+    return r, jnp.log(r), a, b, iM * iM, im * im
 
 
 def _mass_kinematics(M, m1, m2):
-    """r_i = M^2/m_i^2 and accurate a_i = r_i - 1, b_i = 1/r_i - 1, r1 - r2, b1 - b2, near flag."""
-    M, m1, m2 = jnp.broadcast_arrays(_as_float(M), _as_float(m1), _as_float(m2))
-    x1, x2 = M / m1, M / m2
-    r1, r2 = x1 * x1, x2 * x2
-    a1 = ((M - m1) / m1) * ((M + m1) / m1)
-    a2 = ((M - m2) / m2) * ((M + m2) / m2)
-    b1 = ((m1 - M) / M) * ((m1 + M) / M)
-    b2 = ((m2 - M) / M) * ((m2 + M) / M)
-    dm, sm = m1 - m2, m1 + m2
-    da = -r1 * (dm / m2) * (sm / m2)  # r1 - r2
-    db = (dm / M) * (sm / M)  # b1 - b2 = 1/r1 - 1/r2
+    """Both masses' (r, w, a, b), accurate differences r1 - r2, b1 - b2, w1 - w2, and the near flag."""
+    r1, w1, a1, b1, iM2, im1 = _one_mass(M, m1)
+    r2, w2, a2, b2, _, im2 = _one_mass(M, m2)
+    dm, sm, iM = m1 - m2, m1 + m2, 1.0 / M
+    u = dm / m2
+    da = -r1 * u * (sm / m2)  # r1 - r2
+    db = (dm * iM) * (sm * iM)  # b1 - b2 = 1/r1 - 1/r2
+    dw = -2.0 * jnp.log1p(u)  # w1 - w2 = -2 ln(m1 / m2), exact in the masses
     near = jnp.abs(dm) <= _NEAR * jnp.minimum(m1, m2)
-    return M, m1, m2, r1, r2, a1, a2, da, b1, b2, db, near
+    return (r1, w1, a1, b1, im1), (r2, w2, a2, b2, im2), iM2, da, db, dw, near
+
+
+def _near_closed_masks(near, ok, a1, a2, da, b1, b2, db, w2, large):
+    """Masked arguments of the closed-form divided difference (near pairs outside the series range)."""
+    cn = near & ~ok
+    nl, ns = cn & large, cn & ~large
+    x1 = jnp.where(nl, a1, jnp.where(ns, b1, _B_SAFE))
+    x2 = jnp.where(nl, a2, jnp.where(ns, b2, _B_SAFE))
+    dx = jnp.where(nl, da, jnp.where(ns, db, 0.0))
+    log2 = jnp.where(cn, jnp.abs(w2), _W)  # log1p(a2) = w2, log1p(b2) = -w2
+    return x1, x2, dx, log2
 
 
 # ----------------------------------------------------------------------------------------------------
 # public functions
 # ----------------------------------------------------------------------------------------------------
+@functools.cache
+def _j_tables(n: int):
+    cl = _coeffs([0] * n + [1])
+    return cl, _chebyshev(f"J_{n}", cl, _J_LO, _W, "g")
+
+
 @functools.partial(jax.jit, static_argnums=0)
 def J(n: int, a):
     r"""Building block :math:`J_n(a) = \int_0^1 x^n / (1 + a x)\, dx` for :math:`a > -1`.
@@ -328,14 +584,19 @@ def J(n: int, a):
       a: array, ``a = r - 1``.
 
     Returns:
-      array of ``J_n(a)``; series for ``|a| < 0.5`` (``J_n = Σ_k (-a)^k / (n + k + 1)``), closed form
+      array of ``J_n(a)``; a Chebyshev series in ``log1p(a)`` for ``-1/2 <= a < 15``, the closed form
       ``(-1)^n [log1p(a) - Σ_{k=1}^n (-1)^{k+1} a^k / k] / a^{n+1}`` otherwise.
     """
     n = int(n)
     if n < 0:
         raise ValueError("J: n must be a non-negative integer")
     a = _as_float(a)
-    return _F((_coeffs([0] * n + [1]),), _zeros_sel(a), a)
+    cl, tab = _j_tables(n)
+    u = jnp.log1p(a)
+    ok = (u >= _J_LO) & (u < _W)
+    series = _series(tab, u, ok)
+    closed = _closed((cl,), _zeros_sel(a), jnp.where(ok, _B_SAFE, a), jnp.where(ok, _W, u))
+    return _materialise(jnp.where(ok, series, closed))
 
 
 @jax.jit
@@ -398,12 +659,26 @@ _SPEC_I_S = _make_spec("I_S", [0, 1, -1])
 _SPEC_K = _make_spec("K", [0, 1])
 _SPEC_L_F = _make_spec("L_F", [0, 0, 1, -1])
 _SPEC_L_S = _make_spec("L_S", [0, 1, -2, 1])
-_SPEC_G = _make_spec("G", [1])
+_SPEC_G = _make_spec("G", [1], with_h=False)
 
 _REGISTRY = {I_F: _SPEC_I_F, I_S: _SPEC_I_S, K: _SPEC_K, L_F: _SPEC_L_F, L_S: _SPEC_L_S}
 _BY_NAME = {s.name: s for s in _REGISTRY.values()}
 
 LoopFunction = Union[Callable, str]
+
+
+def series_error_bounds() -> dict:
+    """``{table: (N_float64, N_float32, value, d/dt, d^2/dt^2 truncation bound relative to min|Φ|)}``.
+
+    Rigorous bounds of the dropped Chebyshev terms (``|T_k^(m)| <= Π_{j<m} (k^2 - j^2)/(2j + 1)`` on
+    ``[-1, 1]``) for the float64 series; ``t = ln r / ln 16``.
+    """
+    out = {}
+    for s in list(_REGISTRY.values()) + [_SPEC_G]:
+        for tab in (s.g, s.h):
+            if tab is not None:
+                out[tab.name] = (len(tab.coef[64]), len(tab.coef[32])) + tab.bounds
+    return out
 
 
 def _lookup(f: LoopFunction) -> _Spec:
@@ -415,8 +690,7 @@ def _lookup(f: LoopFunction) -> _Spec:
             return _REGISTRY[f]
         except (KeyError, TypeError):
             pass
-    raise ValueError(
-        f"unknown loop function {f!r}; pass one of djax.loops.I_F, I_S, K, L_F, L_S or its name")
+    raise ValueError(f"unknown loop function {f!r}; pass one of djax.loops.I_F, I_S, K, L_F, L_S or its name")
 
 
 @functools.partial(jax.jit, static_argnums=0)
@@ -438,9 +712,10 @@ def gim_difference(f: LoopFunction, M, m1, m2):
     r"""GIM-like difference ``f(M^2/m1^2)/m1^2 - f(M^2/m2^2)/m2^2``, stable for ``m1 -> m2``.
 
     With ``h(r) = r f(r)`` the difference is ``[h(r1) - h(r2)] / M^2``; for ``|m1 - m2| <= 1e-2 min(m1, m2)``
-    it is evaluated as an exact divided difference times ``r1 - r2 = M^2 (m2^2 - m1^2)/(m1^2 m2^2)``
-    (no cancellation; at ``m1 == m2`` it is the derivative), otherwise as a plain difference with the
-    large-``r`` constant ``lim r f(r)`` removed analytically.
+    it is evaluated as an exact divided difference times ``ln r1 - ln r2 = 2 ln(m2/m1)`` (series range)
+    or ``r1 - r2 = M^2 (m2^2 - m1^2)/(m1^2 m2^2)`` (closed-form range) -- no cancellation; at ``m1 == m2``
+    it is the derivative -- otherwise as a plain difference with the large-``r`` constant ``lim r f(r)``
+    removed analytically.
 
     Args:
       f: one of ``I_F, I_S, K, L_F, L_S`` or its name (Python-level, static under ``jit``: close over it,
@@ -448,24 +723,135 @@ def gim_difference(f: LoopFunction, M, m1, m2):
       M: fermion mass ``M_F``; m1, m2: scalar masses (arrays, > 0, broadcast together).
     """
     spec = _lookup(f)
-    M, m1, m2, r1, r2, a1, a2, da, b1, b2, db, near = _mass_kinematics(M, m1, m2)
+    M, m1, m2 = jnp.broadcast_arrays(_as_float(M), _as_float(m1), _as_float(m2))
+    return _materialise(_gim(spec, M, m1, m2))
+
+
+def _gim_impl(spec: _Spec, M, m1, m2):
+    e1, e2, iM2, da, db, dw, near = _mass_kinematics(M, m1, m2)
+    (r1, w1, a1, b1, _), (r2, w2, a2, b2, _) = e1, e2
+    ok1, ok2 = jnp.abs(w1) < _W, jnp.abs(w2) < _W
+    ok = ok1 & ok2
+    # near, series range: H[w1, w2] (w1 - w2)
+    near_series = _series_dd(spec.h, w1, w2, near & ok) * dw
+    # near, closed range: r >= 16: h = c_inf - F_rem(r - 1); r <= 1/16: h = F_flipped(1/r - 1)
     large = r1 * r2 >= 1.0
-    dh, special = _h_difference(spec, r1, r2, a1, a2, da, b1, b2, db, near, large)
-    plain = _value(spec, r1) / (m1 * m1) - _value(spec, r2) / (m2 * m2)
-    return jnp.where(special, dh / (M * M), plain)
+    x1, x2, dx, log2 = _near_closed_masks(near, ok, a1, a2, da, b1, b2, db, w2, large)
+    dd = _closed_dd((spec.rem, spec.flipped), jnp.where(large, 0, 1).astype(jnp.int32), x1, x2, dx, log2)
+    near_closed = jnp.where(large, -dd * dx, dd * dx)
+    # far: plain difference φ1 - φ2, φ = f(r)/m^2 (see _phi); when both use the closed form at r >= 16,
+    # the difference of h = c_inf - F_{P_R}(r - 1) (c_inf cancelled exactly)
+    F1, phi1 = _phi(spec, *e1, iM2)
+    F2, phi2 = _phi(spec, *e2, iM2)
+    both_big = ~ok1 & ~ok2 & (r1 >= 1.0) & (r2 >= 1.0)
+    far = jnp.where(both_big, (F2 - F1) * iM2, phi1 - phi2)
+    return jnp.where(near, jnp.where(ok, near_series, near_closed) * iM2, far)
+
+
+def _phi(spec: _Spec, r, w, a, b, im2, iM2):
+    """(F, φ = f(r)/m^2) in the form whose M- and m-derivatives are accurate in every regime.
+
+    Series range: ``H(w)/M^2`` (``H = r f``); ``r >= 16``: ``h/M^2`` with ``h = c_inf - F`` and
+    ``F = F_{P_R}(r - 1)`` (``∂/∂m`` needs ``h'``, which would cancel in ``f + r f'``); ``r <= 1/16``:
+    ``f/m^2`` with ``f = F_{P~}(1/r - 1)/r`` or ``c_zero - F_sub`` (``∂/∂M`` needs ``f'``, which would
+    cancel in ``r h' - h``).
+    """
+    ok = jnp.abs(w) < _W
+    series = _series(spec.h, w, ok)
+    big = r >= 1.0
+    arg = jnp.where(ok, _B_SAFE, jnp.where(big, a, b))
+    small_set = spec.flipped if spec.sub is None else spec.sub
+    F = _closed((spec.rem, small_set), jnp.where(ok | big, 0, 1).astype(jnp.int32), arg, jnp.where(ok, _W, jnp.abs(w)))
+    # r <= 1/16: f/m^2 = F_{P~}(b)/(r m^2) = F_{P~}(b)/M^2, or (c_zero - F_sub(b))/m^2
+    small = F * iM2 if spec.sub is None else (spec.c_zero - F) * im2
+    phi = jnp.where(ok, series * iM2, jnp.where(big, (spec.c_inf - F) * iM2, small))
+    return F, phi
+
+
+def _phi_mass(spec: _Spec, M, m):
+    """φ(M, m) = f(M^2/m^2)/m^2 as evaluated in :func:`_gim_impl` (the same operations: shared by XLA)."""
+    r, w, a, b, iM2, im2 = _one_mass(M, m)
+    return _phi(spec, r, w, a, b, im2, iM2)[1]
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(0,))
+def _gim(spec: _Spec, M, m1, m2):
+    return _gim_impl(spec, M, m1, m2)
+
+
+def _mass_jvp(impl, endpoint, primals, tangents):
+    """JVP of a GIM difference D(M, m1, m2) = φ(M, m1) - φ(M, m2) computed in the primal pass.
+
+    ``∂D/∂m_i = ±∂φ/∂m(M, m_i)`` (endpoint derivatives, no cancellation); ``∂D/∂M`` (a GIM-like
+    difference itself) by forward mode through the accurate implementation. Reverse mode therefore
+    stores three numbers per point and never transposes the branch logic; the rule is built from
+    differentiable pieces (higher orders work).
+    """
+    M, m1, m2 = primals
+    dM, dm1, dm2 = tangents
+    one = jnp.ones_like(M)
+    D, d_M = jax.jvp(lambda M_: impl(M_, m1, m2), (M,), (one,))
+    d_1 = jax.jvp(lambda m_: endpoint(M, m_), (m1,), (one,))[1]
+    d_2 = jax.jvp(lambda m_: endpoint(M, m_), (m2,), (one,))[1]
+    return D, d_M * dM + d_1 * dm1 - d_2 * dm2
+
+
+@_gim.defjvp
+def _gim_jvp(spec, primals, tangents):
+    return _mass_jvp(functools.partial(_gim_impl, spec), functools.partial(_phi_mass, spec), primals, tangents)
+
+
+def _g_endpoint(v, r, a, b, reflected):
+    """G at ln r = v (v = w, or v = -w when reflected: then G(v) = G(-w) is G at r' = 1/r)."""
+    ok = jnp.abs(v) < _W
+    series = _series(_SPEC_G.g, v, ok)
+    pos = v >= 0.0
+    arg = jnp.where(ok, _B_SAFE, jnp.where(pos & ~reflected, a, b))  # e^v - 1
+    F = _closed((_SPEC_G.direct,), _zeros_sel(v), arg, jnp.where(ok, _W, jnp.abs(v)))
+    rs = jnp.where(ok | pos, 1.0, r)
+    return jnp.where(ok, series, jnp.where(pos, F, F / rs))
 
 
 @jax.jit
 def gim_difference_G(M, m1, m2):
     r"""``G(M, m1) - G(M, m2)``, stable for ``m1 -> m2`` (see :func:`G` and :func:`gim_difference`).
 
-    Uses ``G(M, m) = h_0(s) = s ln s / (s - 1)`` with ``s = m^2/M^2`` and the exact split
-    ``h_0(s) = ln s + ln s / (s - 1)`` for ``s >= 1``.
+    With ``w = ln(M^2/m^2)``, ``G = w / (e^w - 1)``: near pairs use the divided difference of its series
+    (or of the closed form) times ``w1 - w2 = 2 ln(m2/m1)``; for ``M <= m1, m2`` the large part is split off
+    exactly, ``G(w) = G(-w) - w``.
     """
-    M, m1, m2, r1, r2, a1, a2, da, b1, b2, db, near = _mass_kinematics(M, m1, m2)
-    # the role of r is played by s = 1/r = m^2/M^2: a <-> b, da <-> db
-    y1, y2 = m1 / M, m2 / M
-    s1, s2 = y1 * y1, y2 * y2
-    large = s1 * s2 >= 1.0
-    dh, special = _h_difference(_SPEC_G, s1, s2, b1, b2, db, a1, a2, da, near, large)
-    return jnp.where(special, dh, _value(_SPEC_G, r1) - _value(_SPEC_G, r2))
+    M, m1, m2 = jnp.broadcast_arrays(_as_float(M), _as_float(m1), _as_float(m2))
+    return _materialise(_gim_G(M, m1, m2))
+
+
+def _gim_G_impl(M, m1, m2):
+    (r1, w1, a1, b1, _), (r2, w2, a2, b2, _), _, da, db, dw, near = _mass_kinematics(M, m1, m2)
+    ok1, ok2 = jnp.abs(w1) < _W, jnp.abs(w2) < _W
+    ok = ok1 & ok2
+    near_series = _series_dd(_SPEC_G.g, w1, w2, near & ok) * dw
+    # near, closed range: r >= 16: G = F_1(r - 1); r <= 1/16: G = -w + F_1(1/r - 1)
+    large = r1 * r2 >= 1.0
+    x1, x2, dx, log2 = _near_closed_masks(near, ok, a1, a2, da, b1, b2, db, w2, large)
+    dd = _closed_dd((_SPEC_G.direct,), _zeros_sel(x1), x1, x2, dx, log2)
+    near_closed = jnp.where(large, dd * dx, dd * dx - jnp.where(near & ~ok, dw, 0.0))
+    # far
+    reflected = (r1 <= 1.0) & (r2 <= 1.0)
+    g1 = _g_endpoint(jnp.where(reflected, -w1, w1), r1, a1, b1, reflected)
+    g2 = _g_endpoint(jnp.where(reflected, -w2, w2), r2, a2, b2, reflected)
+    far = jnp.where(reflected, (g1 - g2) - dw, g1 - g2)
+    return jnp.where(near, jnp.where(ok, near_series, near_closed), far)
+
+
+def _G_value(M, m):
+    r, w, _, _, _, _ = _one_mass(M, m)
+    return _value_parts(_SPEC_G, r, w)
+
+
+@jax.custom_jvp
+def _gim_G(M, m1, m2):
+    return _gim_G_impl(M, m1, m2)
+
+
+@_gim_G.defjvp
+def _gim_G_jvp(primals, tangents):
+    return _mass_jvp(_gim_G_impl, _G_value, primals, tangents)

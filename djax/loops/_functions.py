@@ -70,7 +70,7 @@ import functools
 import math
 from collections.abc import Callable
 from fractions import Fraction
-from typing import NamedTuple, Union
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -664,7 +664,7 @@ _SPEC_G = _make_spec("G", [1], with_h=False)
 _REGISTRY = {I_F: _SPEC_I_F, I_S: _SPEC_I_S, K: _SPEC_K, L_F: _SPEC_L_F, L_S: _SPEC_L_S}
 _BY_NAME = {s.name: s for s in _REGISTRY.values()}
 
-LoopFunction = Union[Callable, str]
+LoopFunction = Callable | str
 
 
 def series_error_bounds() -> dict:

@@ -2,6 +2,7 @@
 lifecycle (status, default folders per job, refusals), and the job fingerprint."""
 
 import json
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -17,45 +18,9 @@ from djax.jobs import load_config, prepare
 from djax.likelihood import cl_thresholds, is_direct
 
 # A reduced problem: everything fixed but (y_e, yp_mu, m_Aprime, epsilon) -- small enough for brute force.
-REDUCED = """
-schema = 1
-[run]
-name = "reduced"
-seed = 3
-[priors.M_F]
-value = 1000.0
-[priors.m_S1]
-value = 300.0
-[priors.m_S2]
-value = 900.0
-[priors.theta]
-value = 0.6
-[priors.y_mu]
-value = 0.0
-[priors.y_tau]
-value = 0.0
-[priors.yp_e]
-value = 0.0
-[priors.yp_tau]
-value = 0.0
-[priors.g_D]
-value = 1.0
-[priors.m_Aprime]
-type = "log_uniform"
-low = 0.01
-high = 0.04
-[priors.y_e]
-type = "log_uniform"
-low = 1e-6
-high = 3.0
-[priors.yp_mu]
-type = "log_uniform"
-low = 1e-6
-high = 3.0
-[priors.epsilon]
-type = "log_uniform"
-low = 1e-7
-high = 1e-2
+REDUCED = (
+    (Path(__file__).parent / "data" / "reduced_model.toml").read_text()
+    + """
 [optimize]
 n_starts = 4
 steps = 200
@@ -80,6 +45,7 @@ projections = [["y_e", "epsilon"]]
 [output]
 plots = false
 """
+)
 
 
 @pytest.fixture(scope="module")

@@ -19,45 +19,9 @@ import pytest
 
 from djax.io import read_datatree, read_profile_csv, read_scan
 
-REDUCED = """
-schema = 1
-[run]
-name = "reduced"
-seed = 3
-[priors.M_F]
-value = 1000.0
-[priors.m_S1]
-value = 300.0
-[priors.m_S2]
-value = 900.0
-[priors.theta]
-value = 0.6
-[priors.y_mu]
-value = 0.0
-[priors.y_tau]
-value = 0.0
-[priors.yp_e]
-value = 0.0
-[priors.yp_tau]
-value = 0.0
-[priors.g_D]
-value = 1.0
-[priors.m_Aprime]
-type = "log_uniform"
-low = 0.01
-high = 0.04
-[priors.y_e]
-type = "log_uniform"
-low = 1e-6
-high = 3.0
-[priors.yp_mu]
-type = "log_uniform"
-low = 1e-6
-high = 3.0
-[priors.epsilon]
-type = "log_uniform"
-low = 1e-7
-high = 1e-2
+REDUCED = (
+    (Path(__file__).parent / "data" / "reduced_model.toml").read_text()
+    + """
 [sample]
 num_warmup = 40
 num_samples = 40
@@ -82,6 +46,7 @@ projections = [["y_e", "epsilon"]]
 [output]
 plots = false
 """
+)
 
 PROGRESS = {
     "sample": ("checkpoints/manifest.json", lambda d: d["progress"]["warmup_done"] + d["progress"]["draws_done"]),

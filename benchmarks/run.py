@@ -13,7 +13,7 @@ from pathlib import Path
 
 from . import harness as H
 
-SUITES = ("throughput", "peers", "sampling", "scaling")
+SUITES = ("throughput", "peers", "sampling", "scaling", "profile", "startup")
 
 
 def run_suite(name: str, quick: bool, out_dir=None, **kwargs) -> dict:

@@ -94,7 +94,58 @@ def measure(fn, n: int, chunk: int, repeats: int, seed: int = 0) -> dict:
     }
 
 
-def run(quick: bool = False, ns=None, seed: int = 0) -> dict:
+#: Batch sizes of the value+grad / value ratio (target: <= GRAD_RATIO_TARGET at every size).
+GRAD_RATIO_N = (4, 16, 64, 256, 1024, 4096, 16384, 100_000)
+QUICK_GRAD_RATIO_N = (4, 1024)
+GRAD_RATIO_TARGET = 4.0
+
+
+def grad_ratio(fns, ns, seed: int = 0, rounds: int = 3) -> list:
+    """Per batch size n: wall time per call of ln L and of (ln L, gradient) on the same n points, measured in
+    alternation (``rounds`` rounds of a block of calls each, ~0.2 s per block), and their ratio (median over rounds)."""
+    import statistics
+
+    import jax
+
+    f, g = fns["loglike"], fns["loglike_value_and_grad"]
+    rows = []
+    for n in ns:
+        u = _pool(int(n), 1, seed)[0]
+        t0 = time.perf_counter()
+        jax.block_until_ready(f(u))
+        cf = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        jax.block_until_ready(g(u))
+        cg = time.perf_counter() - t0
+        # calls per block from one timed call of the gradient (the slower one)
+        t0 = time.perf_counter()
+        jax.block_until_ready(g(u))
+        reps = max(1, min(2000, int(0.2 / max(time.perf_counter() - t0, 1e-6))))
+        tv, tg, ratios = [], [], []
+        for _ in range(rounds):
+            a = H.time_call(lambda: [jax.block_until_ready(f(u)) for _ in range(reps)], 1, warmup=0)["median_s"]
+            b = H.time_call(lambda: [jax.block_until_ready(g(u)) for _ in range(reps)], 1, warmup=0)["median_s"]
+            tv.append(a / reps)
+            tg.append(b / reps)
+            ratios.append(b / a)
+        rows.append(
+            {
+                "N": int(n),
+                "calls_per_block": reps,
+                "rounds": rounds,
+                "value_s": statistics.median(tv),
+                "value_and_grad_s": statistics.median(tg),
+                "ratio": statistics.median(ratios),
+                "ratio_min": min(ratios),
+                "ratio_max": max(ratios),
+                "value_first_call_s": cf,
+                "value_and_grad_first_call_s": cg,
+            }
+        )
+    return rows
+
+
+def run(quick: bool = False, ns=None, seed: int = 0, ratio_ns=None) -> dict:
     """Run the suite; ``ns`` overrides the list of N (used by the tests)."""
     import jax
 
@@ -125,10 +176,36 @@ def run(quick: bool = False, ns=None, seed: int = 0) -> dict:
     if backend == "cpu":
         notes.append("GPU figures (N up to 1e9): pending -- no GPU was available to this run.")
     cols = ["quantity", "N", "chunk", "repeats", "median_s", "points_per_s", "best_points_per_s", "first_call_s"]
+    md = H.markdown_table(rows, cols)
+    ratio_rows = []
+    if "loglike" in fns and "loglike_value_and_grad" in fns:
+        if ratio_ns is None:
+            ratio_ns = QUICK_GRAD_RATIO_N if quick else GRAD_RATIO_N
+        ratio_rows = grad_ratio(fns, ratio_ns, seed)
+        worst = max(r["ratio"] for r in ratio_rows)
+        md += (
+            "\nTime of ln L + gradient over the time of ln L on the same batch (same process, alternating "
+            f"blocks; target <= {GRAD_RATIO_TARGET:g} at every batch size):\n\n"
+            + H.markdown_table(
+                ratio_rows,
+                ["N", "calls_per_block", "rounds", "value_s", "value_and_grad_s", "ratio", "ratio_min", "ratio_max"],
+            )
+        )
+        notes.append(
+            f"value+grad / value: worst median ratio {worst:.3g} over N = {', '.join(str(r['N']) for r in ratio_rows)} "
+            f"({'met' if worst <= GRAD_RATIO_TARGET else 'NOT met'}: target <= {GRAD_RATIO_TARGET:g} at every N)."
+        )
     return {
         "suite": "throughput",
         "figures": rows,
-        "markdown": H.markdown_table(rows, cols),
+        "grad_ratio": ratio_rows,
+        "markdown": md,
         "notes": notes,
-        "settings": {"ns": list(ns), "chunk": chunk, "obs_chunk": obs_chunk, "seed": seed},
+        "settings": {
+            "ns": list(ns),
+            "chunk": chunk,
+            "obs_chunk": obs_chunk,
+            "seed": seed,
+            "grad_ratio_ns": list(ratio_ns or ()),
+        },
     }

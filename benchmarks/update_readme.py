@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SUITES = ("throughput", "peers", "sampling", "scaling")
+SUITES = ("throughput", "peers", "sampling", "scaling", "profile", "startup")
 
 
 def section(md: str) -> str:

@@ -10,6 +10,7 @@ Public API (stable names; see docs/DESIGN.md for the architecture)::
     djax.log_likelihood(p, "full")              # joint ln L
     model = djax.numpyro_model("paper")         # NumPyro model for NUTS
     djax.sample(config), djax.optimize(config), djax.scan(config)   # the CLI's jobs (djax.jobs), from Python
+    djax.evidence(config).log_Z                 # ln Z by nested sampling (evidence.json in the run folder)
     djax.check(config)                          # validate a run file as a job would
 
 The physics core (constants, loops, dipoles, model, observables, likelihood) needs only JAX and NumPy; the jobs,
@@ -29,6 +30,7 @@ _LAZY = {
     "numpyro_model": "._api",
     "resolve_terms": "._api",
     "check": ".jobs",
+    "evidence": ".jobs",
     "optimize": ".jobs",
     "sample": ".jobs",
     "scan": ".jobs",
@@ -58,6 +60,7 @@ __all__ = [
     "sample",
     "optimize",
     "scan",
+    "evidence",
     "check",
     "enable_x64",
     "x64_enabled",

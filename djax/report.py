@@ -5,8 +5,10 @@
   [--format table|json]``: the registry's likelihood terms (observable, form, value, CL, experiment, paper,
   status, presets containing each), the observables with units and the terms constraining them, the parameters
   with their physical ranges and default priors, the presets with their term ids;
-* :func:`bibtex_entries` / :func:`bibtex_report` -- ``djax list --bibtex [--preset P]``: BibTeX of a preset's
-  inputs, built from the registry's experiment / arXiv / journal / year fields (no network, nothing invented);
+* :func:`bibtex_entries` / :func:`bibtex_report` -- ``djax list --bibtex [--preset P]``: BibTeX of djax, the
+  reference study and a preset's inputs, built from the registry's experiment / arXiv / journal / year fields and,
+  for the visible dark-photon searches, the BibTeX of their DarkCast metadata (no network, nothing invented);
+  :func:`references_bib` -- every registry entry (``docs/references.bib``, ``scripts/gen_references_bib.py``);
 * :func:`evaluate_point` (plain data) / :func:`run_report` -- ``djax run [RUNFILE] [--point FILE]
   [--set params.K=V] [--format table|json]``: the observables of one point with units and, for every likelihood
   term of the run file, the prediction, the limit, their ratio and ln L, most constraining first;
@@ -417,15 +419,16 @@ def _registry(registry=None):
 
 
 def _variants():
-    """(label, preset, alpha_e, edm) for every preset and option choice."""
-    from .likelihood import ALPHA_E_CHOICES, EDM_CHOICES, PRESETS
+    """(label, preset, alpha_e, edm, mnu) for every preset and option choice."""
+    from .likelihood import ALPHA_E_CHOICES, EDM_CHOICES, MNU_CHOICES, PRESETS
 
     out = []
     for p in PRESETS:
-        out.append((p, p, "Rb", "JILA2023"))
+        out.append((p, p, "Rb", "JILA2023", "Planck2018"))
         if p in ("full", "future"):
-            out += [(f"{p}[alpha_e={a}]", p, a, "JILA2023") for a in ALPHA_E_CHOICES if a != "Rb"]
-            out += [(f"{p}[edm={e}]", p, "Rb", e) for e in EDM_CHOICES if e != "JILA2023"]
+            out += [(f"{p}[alpha_e={a}]", p, a, "JILA2023", "Planck2018") for a in ALPHA_E_CHOICES if a != "Rb"]
+            out += [(f"{p}[edm={e}]", p, "Rb", e, "Planck2018") for e in EDM_CHOICES if e != "JILA2023"]
+            out += [(f"{p}[mnu={m}]", p, "Rb", "JILA2023", m) for m in MNU_CHOICES if m != "Planck2018"]
     return out
 
 
@@ -436,8 +439,8 @@ def preset_membership() -> dict[str, list[str]]:
 
     out: dict[str, list[str]] = {}
     plain: dict[str, set[str]] = {}
-    for label, p, a, e in _variants():
-        for i in preset_ids(p, alpha_e=a, edm=e):
+    for label, p, a, e, m in _variants():
+        for i in preset_ids(p, alpha_e=a, edm=e, mnu=m):
             if label == p:
                 plain.setdefault(i, set()).add(p)
                 out.setdefault(i, []).append(label)
@@ -477,6 +480,8 @@ def _limit_text(e) -> str:
         return f"{e.value:.4g} +- {e.uncertainty:.3g}{unit}"
     if e.form == "counting":
         return f"SES {e.value:.4g}{unit}, n_obs {e.n_obs}, b {e.background:g}"
+    if e.form == "lower_limit":
+        return f"> {e.value:.4g}{unit}"
     return f"< {e.value:.4g}{unit}"
 
 
@@ -592,7 +597,7 @@ def list_presets(preset: str | None = None) -> list[dict]:
         ids = lk.preset_ids(p)
         options = {}
         if p in ("full", "future"):
-            options = {"alpha_e": dict(lk.ALPHA_E_CHOICES), "edm": dict(lk.EDM_CHOICES)}
+            options = {"alpha_e": dict(lk.ALPHA_E_CHOICES), "edm": dict(lk.EDM_CHOICES), "mnu": dict(lk.MNU_CHOICES)}
         rows.append(
             {
                 "name": p,
@@ -655,6 +660,88 @@ def _parse_journal(text: str) -> tuple[dict, str]:
     return {}, text
 
 
+#: djax itself, as CITATION.cff cites it (tests check that the two agree).
+DJAX_CITATION = {
+    "key": "djax",
+    "type": "software",
+    "fields": {
+        "author": "{the djax developers}",
+        "title": "{djax: a differentiable JAX fitter for dark-sector Majorana-neutrino dark transition magnetic "
+        "moments}",
+        "license": "GPL-2.0-or-later",
+    },
+}
+#: The reference study djax makes quantitative (arXiv:2603.25704, hep-ph, 26 March 2026).
+STUDY_CITATION = {
+    "key": "Zhang:2026",
+    "type": "article",
+    "fields": {
+        "author": "Zhang, Haohao",
+        "title": "{Dark Transition Magnetic Moments of Majorana Neutrinos Mediated by a Dark Photon}",
+        "year": "2026",
+        "eprint": "2603.25704",
+        "archivePrefix": "arXiv",
+        "primaryClass": "hep-ph",
+    },
+}
+
+#: BibTeX fields of a DarkCast metadata entry that djax copies (the rest -- slaccitation ... -- is left out).
+_DARKCAST_FIELDS = {
+    "author": "author",
+    "title": "title",
+    "collaboration": "collaboration",
+    "journal": "journal",
+    "volume": "volume",
+    "number": "number",
+    "pages": "pages",
+    "year": "year",
+    "doi": "doi",
+    "eprint": "eprint",
+    "archiveprefix": "archivePrefix",
+    "primaryclass": "primaryClass",
+    "reportnumber": "reportNumber",
+}
+#: Fields written as they are (already BibTeX: braces, TeX); every other value is escaped.
+_RAW_FIELDS = ("author", "title", "eprint", "pages", "doi")
+
+
+def _entry_text(etype: str, key: str, fields: Mapping[str, str]) -> str:
+    body = ",\n".join(f"  {k:<13} = {{{v if k in _RAW_FIELDS else _bib_escape(v)}}}" for k, v in fields.items())
+    return f"@{etype}{{{key},\n{body}\n}}"
+
+
+def citation_entries() -> list[dict]:
+    """The BibTeX entries of djax (this version, from CITATION.cff) and of the reference study, in the form of
+    :func:`bibtex_entries` (``terms`` empty)."""
+    from . import __version__
+
+    djax_fields = dict(DJAX_CITATION["fields"])
+    djax_fields["version"] = __version__
+    djax_fields["note"] = f"djax version {__version__}; see its CITATION.cff"
+    study = dict(STUDY_CITATION["fields"])
+    study["note"] = "The reference study whose statement djax makes quantitative"
+    out = []
+    for c, f in ((DJAX_CITATION, djax_fields), (STUDY_CITATION, study)):
+        out.append(
+            {"key": c["key"], "type": c["type"], "fields": f, "terms": [], "text": _entry_text(c["type"], c["key"], f)}
+        )
+    return out
+
+
+def _darkcast_fields(reg, ids) -> dict | None:
+    """The copied BibTeX fields (and ``key``) of the DarkCast metadata of the first visible search in ``ids``."""
+    for t in ids:
+        if reg[t].form != "visible_curve":
+            continue
+        meta = reg.visible_limit(t).meta
+        if meta is not None and meta.bibtex_fields.get("key"):
+            b = meta.bibtex_fields
+            out = {v: b[k] for k, v in _DARKCAST_FIELDS.items() if b.get(k)}
+            out["key"] = b["key"]
+            return out
+    return None
+
+
 def bibtex_entries(
     preset: str = "paper",
     *,
@@ -665,8 +752,9 @@ def bibtex_entries(
 ) -> list[dict]:
     """BibTeX entries (``{"key", "type", "fields", "terms", "text"}``) of the inputs of ``preset`` (or of
     ``ids``), one per paper (terms sharing an arXiv number or journal reference share an entry), built from the
-    registry's experiment, arXiv, journal and year fields. No network: no titles or author lists are invented;
-    the entry's ``note`` names the djax terms and the quoted limits."""
+    registry's experiment, arXiv, journal and year fields; a visible dark-photon search (``visible_curve``) takes
+    the BibTeX of its DarkCast metadata (INSPIRE key, authors, title, DOI). No network: no titles or author lists
+    are invented; the entry's ``note`` names the djax terms and the quoted limits."""
     reg = _registry(registry)
     ids = list(ids) if ids is not None else list(_preset_ids(preset, alpha_e, edm))
     groups: dict[str, dict] = {}
@@ -698,21 +786,27 @@ def bibtex_entries(
             cl = f" at {te.cl:.0%} CL" if te.cl else ""
             limits.append(f"{t} ({te.observable} {_limit_text(te)}{cl}, status {te.status})")
         note = f"{r.experiment}. djax likelihood term(s): " + "; ".join(limits)
-        if unparsed:
+        dc = _darkcast_fields(reg, g["terms"])
+        if dc is not None:
+            key = dc.pop("key")
+            if key in used:
+                key = _bib_key(key, None, used)
+            used.add(key)
+            fields = dc
+            note += ". BibTeX from the DarkCast limit's metadata"
+        elif unparsed:
             note += f". Reference as recorded: {unparsed}"
         fields["note"] = note
         etype = "article" if "journal" in fields else "misc"
-        key = _bib_key(r.experiment, year, used)
-        body = ",\n".join(
-            f"  {k:<13} = {{{v if k in ('eprint', 'pages') else _bib_escape(v)}}}" for k, v in fields.items()
-        )
+        if dc is None:
+            key = _bib_key(r.experiment, year, used)
         out.append(
             {
                 "key": key,
                 "type": etype,
                 "fields": fields,
                 "terms": list(g["terms"]),
-                "text": f"@{etype}{{{key},\n{body}\n}}",
+                "text": _entry_text(etype, key, fields),
             }
         )
     return out
@@ -725,12 +819,28 @@ def bibtex(preset: str = "paper", *, registry=None, alpha_e: str = "Rb", edm: st
     entries = bibtex_entries(preset, registry=registry, alpha_e=alpha_e, edm=edm)
     n_terms = sum(len(e["terms"]) for e in entries)
     head = [
-        f"% Inputs of the djax {__version__} likelihood preset {preset!r} ({n_terms} terms, {len(entries)} "
-        "papers), from the limit registry (no titles or authors: complete them from INSPIRE).",
-        "% Cite also djax (CITATION.cff) and the reference study H. Zhang, arXiv:2603.25704 (2026).",
+        f"% djax {__version__} (CITATION.cff), the reference study (arXiv:2603.25704) and the inputs of the",
+        f"% likelihood preset {preset!r} ({n_terms} terms, {len(entries)} papers) from the limit registry; entries",
+        "% without a title or author list have none recorded (complete them from INSPIRE).",
         "",
     ]
-    return "\n".join(head) + "\n\n".join(e["text"] for e in entries) + "\n"
+    return "\n".join(head) + "\n\n".join(e["text"] for e in citation_entries() + entries) + "\n"
+
+
+def references_bib(registry=None) -> str:
+    """``docs/references.bib``: djax, the reference study and one entry per paper behind every registry term."""
+    from . import __version__
+
+    reg = _registry(registry)
+    ids = list(reg.ids)
+    entries = bibtex_entries(registry=reg, ids=ids)
+    head = [
+        f"% References of djax {__version__}: djax (CITATION.cff), the reference study (arXiv:2603.25704) and the",
+        f"% papers behind all {len(ids)} limit-registry terms ({len(entries)} papers). Generated by",
+        "% scripts/gen_references_bib.py from the registry; do not edit by hand.",
+        "",
+    ]
+    return "\n".join(head) + "\n\n".join(e["text"] for e in citation_entries() + entries) + "\n"
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -903,6 +1013,10 @@ def _term_rows(obs, spec, reg, ids, *, cl: float, br_inv: float, in_likelihood: 
             ratio = (abs(pred) / e.value) ** e.power
             ratio_kind = "expected signal events"
             limit_text = _limit_text(e)
+        elif e.form == "lower_limit":
+            ratio = e.value / abs(pred) if pred != 0 else math.inf
+            ratio_kind = "limit / |prediction|"
+            limit_text = _limit_text(e)
         else:
             ratio = abs(pred) / e.value
             ratio_kind = "|prediction| / limit"
@@ -975,7 +1089,7 @@ def evaluate_point(
     cfg = load_config(config, overrides)
     prep = prepare(cfg, "sample")
     p, source = load_point(point, sets, Q_F=cfg.model.Q_F)
-    obs = observables(p, solar=True)
+    obs = observables(p, solar=True, **dict(prep.spec.model_options))
     br_inv = br_invisible(cfg.model)
     terms = _term_rows(obs, prep.spec, prep.registry, prep.ids, cl=cl, br_inv=br_inv, in_likelihood=True)
     lk = cfg.likelihood
@@ -983,6 +1097,7 @@ def evaluate_point(
         preset="full",
         alpha_e=lk.alpha_e,
         edm=lk.edm,
+        mnu=lk.mnu,
         registry=lk.registry or None,
         overrides=lk.overrides,
         source=cfg.source,
@@ -1160,7 +1275,8 @@ def list_report(kind: str = "terms", *, preset: str | None = None, fmt: str = "t
 
 
 def bibtex_report(preset: str | None = None, *, registry=None) -> str:
-    """``djax list --bibtex``: BibTeX entries of the preset's inputs (default ``paper``)."""
+    """``djax list --bibtex``: BibTeX entries of djax, the reference study and the preset's inputs (default
+    ``paper``)."""
     return bibtex(preset or "paper", registry=registry)
 
 
@@ -1346,6 +1462,10 @@ __all__ = [
     "list_presets",
     "bibtex_entries",
     "bibtex",
+    "citation_entries",
+    "references_bib",
+    "DJAX_CITATION",
+    "STUDY_CITATION",
     "PointReport",
     "load_point",
     "evaluate_point",

@@ -111,8 +111,9 @@ def test_list_parameters_with_default_priors(capsys):
 
 def test_bibtex_of_a_preset(capsys):
     out = _ok(capsys, ["list", "--bibtex"])
-    entries = re.findall(r"^@(article|misc)\{([^,]+),", out, re.M)
-    assert len(entries) == len(preset_ids("paper"))  # four papers, one entry each
+    entries = re.findall(r"^@(article|misc|software)\{([^,]+),", out, re.M)
+    assert len(entries) == len(preset_ids("paper")) + 2  # djax, the study, four papers (one entry each)
+    assert entries[:2] == [("software", "djax"), ("article", "Zhang:2026")]
     assert "@article{MEGII:2025," in out
     assert re.search(r"eprint\s+= \{2504\.15711\}", out) and re.search(r"archivePrefix = \{arXiv\}", out)
     na64 = out[out.index("@article{NA64:2023") :]
@@ -130,7 +131,9 @@ def test_bibtex_of_a_preset(capsys):
     eprints = re.findall(r"eprint\s+= \{([^}]+)\}", full)
     assert len(eprints) == len(set(eprints))  # one entry per paper
     assert "1807.06209" in eprints and full.count("@") == len(re.findall(r"^@", full, re.M))
-    assert not re.search(r"^\s*(title|author)\s*=", full, re.M)  # nothing invented
+    for block in full.split("\n\n")[2:]:  # nothing invented: titles and authors only from DarkCast's BibTeX
+        if re.search(r"^\s*(title|author)\s*=", block, re.M):
+            assert "BibTeX from the DarkCast limit's metadata" in block
 
 
 def test_list_errors(capsys):

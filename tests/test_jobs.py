@@ -25,6 +25,7 @@ REDUCED = (
 n_starts = 4
 steps = 200
 [optimize.profile]
+method = "direct"
 parameter = "m_Aprime"
 low = 0.01
 high = 0.04

@@ -31,6 +31,7 @@ checkpoint_every = 10
 n_starts = 2
 steps = 30
 [optimize.profile]
+method = "direct"
 low = 0.01
 high = 0.04
 n_points = 5

@@ -57,6 +57,21 @@ def test_error_messages_are_helpful():
         validate_run({"schema": 7})
 
 
+def test_sample_method_keys():
+    cfg = load_run()
+    assert cfg.sample.method == "chees" and cfg.sample.num_chains >= 2 and cfg.sample.prior_moves >= 0
+    nuts = validate_run({"schema": 1, "sample": {"method": "nuts", "num_chains": 1}})
+    assert nuts.sample.method == "nuts" and nuts.sample.num_chains == 1
+    with pytest.raises(RunFileError, match=r"sample\.method: .*'chees', 'nuts'"):
+        validate_run({"schema": 1, "sample": {"method": "hmc"}})
+    with pytest.raises(RunFileError, match=r"sample\.num_chains: method 'chees' needs at least 2 chains, got 1"):
+        validate_run({"schema": 1, "sample": {"num_chains": 1}})
+    with pytest.raises(RunFileError, match=r"sample\.prior_moves"):
+        validate_run({"schema": 1, "sample": {"prior_moves": -1}})
+    with pytest.raises(RunFileError, match=r"sample\.max_leapfrog"):
+        validate_run({"schema": 1, "sample": {"max_leapfrog": 0}})
+
+
 def test_default_file_equals_schema_defaults():
     text = default_run_text()
     assert text.lstrip().startswith("#")  # commented
@@ -308,7 +323,7 @@ def _run_data(draw):
             "seed": draw(st.integers(0, 2**63 - 1)),
             "name": draw(st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True)),
         },
-        "sample": {"num_chains": draw(st.integers(1, 64)), "target_accept": draw(st.floats(0.01, 0.999))},
+        "sample": {"num_chains": draw(st.integers(2, 64)), "target_accept": draw(st.floats(0.01, 0.999))},
         "scan": {"n_points": draw(st.integers(1, 10**9)), "method": draw(st.sampled_from(["random", "sobol"]))},
         "likelihood": {"preset": draw(st.sampled_from(["paper", "full", "future"]))},
     }

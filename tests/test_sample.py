@@ -11,7 +11,7 @@ import numpyro.distributions as dist
 import pytest
 
 from djax.errors import CheckpointError
-from djax.inference import SamplingInterrupted, log_density_model, run_nuts, summarize, to_datatree
+from djax.inference import SamplingInterrupted, log_density_model, run_chees, run_nuts, summarize, to_datatree
 from djax.io import NutsCheckpoint, read_datatree, write_datatree
 
 MU = np.array([1.0, -2.0])
@@ -226,3 +226,114 @@ def test_requires_x64():
             run_nuts(log_density_model(gauss_log_density, 2), num_warmup=1, num_samples=1, progress=False)
     finally:
         jax.config.update("jax_enable_x64", True)
+
+
+# ----------------------------------------------------------------------------- ChEES-HMC
+def test_chees_correlated_gaussian_recovered():
+    r = run_chees(GAUSS_MODEL, num_warmup=150, num_samples=400, num_chains=16, seed=4, progress=False)
+    x = r.samples["x"]
+    assert x.shape == (16, 400, 2)
+    flat = x.reshape(-1, 2)
+    np.testing.assert_allclose(flat.mean(0), MU, atol=0.1 * SD.max())
+    np.testing.assert_allclose(flat.std(0), SD, rtol=0.08)
+    assert abs(np.corrcoef(flat.T)[0, 1] - RHO) < 0.04
+    s = summarize(r)
+    assert (s.table["r_hat"] < 1.01).all(), s.table
+    st = r.sample_stats
+    assert r.num_divergences == 0
+    # every chain takes the same number of leapfrog steps in an iteration; eps, T and the mass are fixed after
+    # warm-up
+    assert np.all(st["n_steps"] == st["n_steps"][:1])
+    assert np.all(st["step_size"] == st["step_size"][0, 0])
+    np.testing.assert_allclose(st["lp"], np.apply_along_axis(gauss_log_density, -1, x), atol=1e-10)
+    assert r.settings["method"] == "chees" and r.settings["space"] == "latent"
+
+
+def test_chees_hierarchical_with_prior_moves_recovered():
+    r = run_chees(
+        hier_model,
+        {"y": jnp.asarray(Y), "sigma": jnp.asarray(SIG)},
+        num_warmup=150,
+        num_samples=200,
+        num_chains=32,
+        seed=5,
+        prior_moves=2,
+        progress=False,
+    )
+    mean, sd = hier_exact()
+    draws = np.concatenate([r.samples["mu"][..., None], r.samples["theta"]], axis=-1).reshape(-1, 4)
+    np.testing.assert_allclose(draws.mean(0), mean, atol=0.1 * sd.max())
+    np.testing.assert_allclose(draws.std(0), sd, rtol=0.08)
+    np.testing.assert_allclose(r.deterministic["theta_minus_mu"], r.samples["theta"] - r.samples["mu"][..., None])
+    assert (summarize(r).table["r_hat"] < 1.01).all()
+
+
+BOX_LO, BOX_HI, WALL_MU, WALL_SD = -1.0, 2.0, 1.8, 0.5
+
+
+def box_model():
+    """Uniform prior on a box cut by a Gaussian likelihood: the posterior is a truncated normal per coordinate."""
+    x = numpyro.sample("x", dist.Uniform(BOX_LO, BOX_HI).expand([2]).to_event(1))
+    numpyro.factor("ll", jnp.sum(-0.5 * ((x - WALL_MU) / WALL_SD) ** 2))
+
+
+@pytest.mark.parametrize(("space", "prior_moves"), [("latent", 0), ("latent", 3), ("unconstrained", 1)])
+def test_chees_truncated_normal_in_a_box(space, prior_moves):
+    from scipy.stats import truncnorm
+
+    r = run_chees(
+        box_model,
+        num_warmup=150,
+        num_samples=150,
+        num_chains=64,
+        seed=6,
+        space=space,
+        prior_moves=prior_moves,
+        progress=False,
+    )
+    tn = truncnorm((BOX_LO - WALL_MU) / WALL_SD, (BOX_HI - WALL_MU) / WALL_SD, loc=WALL_MU, scale=WALL_SD)
+    flat = r.samples["x"].reshape(-1, 2)
+    assert flat.min() >= BOX_LO and flat.max() <= BOX_HI
+    np.testing.assert_allclose(flat.mean(0), tn.mean(), atol=0.03)
+    np.testing.assert_allclose(flat.std(0), tn.std(), rtol=0.06)
+    for q in (0.05, 0.5, 0.95):
+        np.testing.assert_allclose(np.quantile(flat, q, axis=0), tn.ppf(q), atol=0.04)
+    assert r.settings["space"] == space
+
+
+def _small_chees(tmp, **kw):
+    args = dict(num_warmup=40, num_samples=60, num_chains=4, seed=7, progress=False, segment=20)
+    args.update(kw)
+    return run_chees(box_model, prior_moves=1, store=None if tmp is None else NutsCheckpoint(tmp), **args)
+
+
+def test_chees_checkpoint_resume_bit_for_bit(tmp_path):
+    ref = _small_chees(str(tmp_path / "ref"))
+    _assert_same(ref, _small_chees(None))
+    stops = [("warmup", 20), ("sampling", 40)]
+
+    def hook(info):
+        key = "warmup_done" if info["phase"] == "warmup" else "draws_done"
+        if stops and info["phase"] == stops[0][0] and info[key] == stops[0][1]:
+            stops.pop(0)
+            raise KeyboardInterrupt
+
+    d = str(tmp_path / "run")
+    with pytest.raises(SamplingInterrupted) as e1:
+        _small_chees(d, on_segment=hook)
+    assert e1.value.warmup_done == 20 and e1.value.draws_done == 0
+    with pytest.raises(SamplingInterrupted) as e2:
+        _small_chees(d, on_segment=hook)
+    assert e2.value.warmup_done == 40 and e2.value.draws_done == 40
+    _assert_same(ref, _small_chees(d, on_segment=hook))
+    longer = _small_chees(d, num_samples=80)
+    np.testing.assert_array_equal(longer.samples["x"][:, :60], ref.samples["x"])
+
+
+def test_chees_argument_errors():
+    with pytest.raises(ValueError, match="proper priors"):
+        run_chees(GAUSS_MODEL, num_warmup=2, num_samples=2, num_chains=2, prior_moves=1, progress=False)
+    with pytest.raises(ValueError, match="num_chains >= 2"):
+        run_chees(GAUSS_MODEL, num_warmup=2, num_samples=2, num_chains=1, progress=False)
+    with pytest.raises(ValueError, match="space"):
+        run_chees(GAUSS_MODEL, num_warmup=2, num_samples=2, num_chains=2, space="other", progress=False)

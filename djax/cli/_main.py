@@ -6,7 +6,7 @@
     djax list [terms|presets|observables|parameters] [--preset P] [--format table|json] [--bibtex]
                                     what djax knows: registry terms (values, CL, papers, status, presets),
                                     observables with units, parameters with default priors, presets; --bibtex:
-                                    BibTeX of a preset's inputs
+                                    BibTeX of djax, the reference study and a preset's inputs
     djax export wcxf [RUNFILE] [--point FILE] [--set params.K=V] --out FILE [--scale S] [--eft E]
                                     dipole coefficients of a point as a WCxf file (wilson/flavio)
     djax init [PATH]                write a commented copy of the default run file to edit
@@ -14,6 +14,7 @@
     djax sample [RUNFILE] [opts]    NUTS posterior sampling (no RUNFILE: the reference analysis)
     djax optimize [RUNFILE] [opts]  multi-start fits and the upper-bound profile
     djax scan [RUNFILE] [opts]      streamed, sharded, resumable scan of the prior box
+    djax evidence [RUNFILE] [opts]  Bayesian evidence ln Z by nested sampling -> evidence.json, posterior.nc
     djax plot RUN_DIR               plots of a finished (or interrupted) run
     djax bench [--quick]            benchmarks -> benchmarks/results
 
@@ -39,6 +40,7 @@ JOB_HELP = {
     "sample": "NUTS posterior sampling",
     "optimize": "best fit and the upper-bound profile",
     "scan": "streamed, sharded, resumable scan of the prior box",
+    "evidence": "Bayesian evidence ln Z by nested sampling (evidence.json, posterior.nc)",
 }
 
 
@@ -209,7 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", default=None, help="only this likelihood preset's terms / observables")
     p.add_argument("--format", choices=FORMATS, default="table", help="output format (default table)")
     p.add_argument(
-        "--bibtex", action="store_true", help="print BibTeX entries of the preset's inputs (default preset paper)"
+        "--bibtex",
+        action="store_true",
+        help="print BibTeX entries of djax, the reference study and the preset's inputs (default preset paper)",
     )
     p.add_argument(
         "--registry", metavar="TOML", default=None, help="a limit-registry TOML that extends the packaged registry"

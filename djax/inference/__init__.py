@@ -1,7 +1,15 @@
 """Inference (pure computation, no file I/O): the NumPyro model, the NUTS driver, optax fits and constrained
-maximisation, the upper-bound profile, streamed scans and ArviZ diagnostics. The jobs that run these from a run
-file, with run folders and checkpoints, are in :mod:`djax.jobs`."""
+maximisation, the upper-bound profile, streamed scans, the nested-sampling evidence and ArviZ diagnostics. The
+jobs that run these from a run file, with run folders and checkpoints, are in :mod:`djax.jobs`."""
 
+from ._certified import CERTIFIED_EXPERIMENTS as CERTIFIED_EXPERIMENTS
+from ._certified import CertifiedProfile as CertifiedProfile
+from ._certified import CertifiedProfiler as CertifiedProfiler
+from ._certified import NotSeparable as NotSeparable
+from ._certified import certified_profile as certified_profile
+from ._certified import omega_matrix as omega_matrix
+from ._chees import SPACES as SPACES
+from ._chees import run_chees as run_chees
 from ._diagnostics import LOG_LIKELIHOOD_NOTE as LOG_LIKELIHOOD_NOTE
 from ._diagnostics import SAMPLE_STATS_INFO as SAMPLE_STATS_INFO
 from ._diagnostics import Summary as Summary
@@ -13,10 +21,13 @@ from ._diagnostics import summarize as summarize
 from ._diagnostics import term_attrs as term_attrs
 from ._diagnostics import to_datatree as to_datatree
 from ._diagnostics import variable_attrs as variable_attrs
+from ._evidence import EvidenceResult as EvidenceResult
+from ._evidence import evidence as evidence
 from ._model import DEFAULT_DERIVED as DEFAULT_DERIVED
 from ._model import make_model as make_model
 from ._model import sample_parameters as sample_parameters
 from ._nuts import CHAIN_METHODS as CHAIN_METHODS
+from ._nuts import SAMPLE_METHODS as SAMPLE_METHODS
 from ._nuts import STAT_NAMES as STAT_NAMES
 from ._nuts import CheckpointStore as CheckpointStore
 from ._nuts import SamplingInterrupted as SamplingInterrupted
@@ -67,10 +78,15 @@ __all__ = [
     "stack_log_likelihood",
     "term_attrs",
     "variable_attrs",
+    "EvidenceResult",
+    "evidence",
     "DEFAULT_DERIVED",
     "make_model",
     "sample_parameters",
     "CHAIN_METHODS",
+    "SAMPLE_METHODS",
+    "SPACES",
+    "run_chees",
     "STAT_NAMES",
     "CheckpointStore",
     "SamplingInterrupted",
@@ -91,6 +107,12 @@ __all__ = [
     "build_point_fn",
     "point_observables",
     "PROFILE_EXPERIMENTS",
+    "CERTIFIED_EXPERIMENTS",
+    "CertifiedProfile",
+    "CertifiedProfiler",
+    "NotSeparable",
+    "certified_profile",
+    "omega_matrix",
     "ProfileSolver",
     "profile_grid",
     "profile_solver",

@@ -61,7 +61,7 @@ def make_model(
     def model():
         vals = sample_parameters(priors)
         p = params_from_values(vals, Q_F=Q_F)
-        obs = observables(p, solar=solar)
+        obs = observables(p, solar=solar, **dict(spec.model_options))
         terms = terms_from_observables(obs, spec, br_inv=br_inv)
         total = jnp.zeros(())
         for tid, v in terms.items():

@@ -42,12 +42,16 @@ __all__ = [
     "default_segment",
     "STAT_NAMES",
     "CHAIN_METHODS",
+    "SAMPLE_METHODS",
 ]
 
 #: Names of the per-draw sampler statistics, in the order of the stored ``stat_<i>`` arrays.
 STAT_NAMES = ("lp", "energy", "n_steps", "acceptance_rate", "diverging", "step_size")
 #: How chains are run: vmap on one device, pmap across devices, or one after another.
 CHAIN_METHODS = ("vectorized", "parallel", "sequential")
+#: Posterior samplers of ``djax sample`` (run file ``sample.method``): ChEES-HMC over many vectorised chains with
+#: independence moves from the prior (:func:`djax.inference.run_chees`, the default) or NUTS (:func:`run_nuts`).
+SAMPLE_METHODS = ("chees", "nuts")
 
 
 class SamplingInterrupted(KeyboardInterrupt):

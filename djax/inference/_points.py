@@ -16,7 +16,7 @@ from ._model import DEFAULT_DERIVED
 def point_observables(values: Mapping[str, Any], spec: TermSpec, *, Q_F: float = 1.0, br_inv: float = 1.0):
     """``(observables, ln L per term)`` at one point given by named parameter values (``spec.ids`` order)."""
     p = params_from_values(values, Q_F=Q_F)
-    obs = observables(p, solar=True)
+    obs = observables(p, solar=True, **dict(spec.model_options))
     terms = terms_from_observables(obs, spec, br_inv=br_inv)
     lnl = jnp.stack([terms[t] for t in spec.ids]) if spec.ids else jnp.zeros((0,))
     return obs, lnl

@@ -1,7 +1,8 @@
 """djax.io: every file format djax reads or writes, one writer and one reader each (host side, not traced).
 
 Run files (TOML), the limit registry and its data files (curves, scalar limits), posterior DataTrees, NUTS
-checkpoints, the scan store, the optimize tables and run metadata, plus atomic writing and checksums.
+checkpoints, the scan store, the optimize tables, the evidence record and run metadata, plus atomic writing and
+checksums.
 """
 
 from ._atomic import atomic_folder as atomic_folder
@@ -14,6 +15,10 @@ from ._atomic import sha256_file as sha256_file
 from ._checkpoint import NutsCheckpoint as NutsCheckpoint
 from ._datatree import read_datatree as read_datatree
 from ._datatree import write_datatree as write_datatree
+from ._evidence import EVIDENCE_FILE as EVIDENCE_FILE
+from ._evidence import EVIDENCE_KEYS as EVIDENCE_KEYS
+from ._evidence import read_evidence as read_evidence
+from ._evidence import write_evidence as write_evidence
 from ._limits import ARTEFACT_RULES as ARTEFACT_RULES
 from ._limits import CLEANING_RULES as CLEANING_RULES
 from ._limits import CURVE_HEADER as CURVE_HEADER
@@ -56,6 +61,7 @@ from ._runfile import JOBS as JOBS
 from ._runfile import OUTPUT_FORMATS as OUTPUT_FORMATS
 from ._runfile import PLOT_FORMATS as PLOT_FORMATS
 from ._runfile import SCHEMA_VERSION as SCHEMA_VERSION
+from ._runfile import EvidenceSection as EvidenceSection
 from ._runfile import LikelihoodSection as LikelihoodSection
 from ._runfile import ModelSection as ModelSection
 from ._runfile import OptimizeSection as OptimizeSection
@@ -82,13 +88,18 @@ from ._scanstore import open_scan as open_scan
 from ._scanstore import read_scan as read_scan
 from ._scanstore import read_scan_summary as read_scan_summary
 from ._tables import BEST_FIT_FILE as BEST_FIT_FILE
+from ._tables import HIERARCHY_COLUMNS as HIERARCHY_COLUMNS
+from ._tables import HIERARCHY_FILE as HIERARCHY_FILE
+from ._tables import HIERARCHY_STATUSES as HIERARCHY_STATUSES
 from ._tables import LIMITS_FILE as LIMITS_FILE
 from ._tables import PROFILE_FILE as PROFILE_FILE
 from ._tables import profile_column as profile_column
 from ._tables import read_best_fit as read_best_fit
+from ._tables import read_hierarchy_table as read_hierarchy_table
 from ._tables import read_limits as read_limits
 from ._tables import read_profile_csv as read_profile_csv
 from ._tables import write_best_fit as write_best_fit
+from ._tables import write_hierarchy_table as write_hierarchy_table
 from ._tables import write_limits as write_limits
 from ._tables import write_profile_csv as write_profile_csv
 
@@ -102,6 +113,10 @@ __all__ = [
     "sha256_file",
     "NutsCheckpoint",
     "read_datatree",
+    "EVIDENCE_FILE",
+    "EVIDENCE_KEYS",
+    "read_evidence",
+    "write_evidence",
     "write_datatree",
     "ARTEFACT_RULES",
     "CLEANING_RULES",
@@ -148,6 +163,7 @@ __all__ = [
     "LikelihoodSection",
     "ModelSection",
     "OptimizeSection",
+    "EvidenceSection",
     "OutputSection",
     "ProfileSection",
     "RunConfig",
@@ -171,13 +187,18 @@ __all__ = [
     "read_scan",
     "read_scan_summary",
     "BEST_FIT_FILE",
+    "HIERARCHY_COLUMNS",
+    "HIERARCHY_FILE",
+    "HIERARCHY_STATUSES",
     "LIMITS_FILE",
     "PROFILE_FILE",
     "profile_column",
     "read_best_fit",
+    "read_hierarchy_table",
     "read_limits",
     "read_profile_csv",
     "write_best_fit",
+    "write_hierarchy_table",
     "write_limits",
     "write_profile_csv",
 ]

@@ -93,8 +93,16 @@ OBSERVABLES = (
     "borexino_mu_equiv_muB",
     "xenonnt_mu_equiv_muB",
     "red_giant_mu_equiv_muB",
+    "lz_mu_equiv_muB",
+    "pandax4t_mu_equiv_muB",
+    "gemma_mu_equiv_muB",
+    "texono_mu_equiv_muB",
     "epsilon",
     "m_nu_sum_eV",
+    "m_Aprime",
+    "m_E_GeV",
+    "kinetic_mixing_tuning",
+    "kappa_portal",
 )
 #: Entry forms: the likelihood forms of ``djax.likelihood`` plus ``visible_curve`` (a visible dark-photon search
 #: read from a DarkCast limit, ``djax.likelihood._visible``).
@@ -134,6 +142,10 @@ ENTRY_KEYS = (
 _FORM_FIELDS = ("value", "uncertainty", "cl", "n_obs", "background", "file", "shape", "sha256") + VISIBLE_KEYS
 _TOP_KEYS = ("schema", "date", "version", "csv_file", "limit", "remove")
 _CSV_FIELDS = ("value", "uncertainty", "cl", "unit", "experiment", "year", "arxiv", "journal", "status", "notes")
+
+
+#: Forms whose ``uncertainty`` enters the term: the Gaussian 1-sigma, the edge width in ln x of the soft limits.
+_SIGMA_FORMS = ("gaussian", "lower_limit", "log_upper_limit")
 
 
 def default_power(observable: str) -> float:
@@ -332,6 +344,8 @@ def _build_entry(
         "half_gaussian": ("value", "cl"),
         "gaussian": ("value", "uncertainty"),
         "counting": ("value", "n_obs", "background"),
+        "lower_limit": ("value", "cl", "uncertainty"),
+        "log_upper_limit": ("value", "cl", "uncertainty"),
         "curve": ("file", "cl"),
         "visible_curve": VISIBLE_REQUIRED,
     }[form]
@@ -344,7 +358,9 @@ def _build_entry(
             raise _err(loc(k), k, f"expected a finite number, got {f[k]!r}")
     if form in CURVE_FORMS and "value" in f:
         raise _err(loc("value"), "value", "a curve entry takes its limit from 'file', not 'value'")
-    if form in ("poisson_zero_count", "half_gaussian", "counting") and float(f["value"]) <= 0:
+    if form in ("poisson_zero_count", "half_gaussian", "counting", "lower_limit", "log_upper_limit") and (
+        float(f["value"]) <= 0
+    ):
         raise _err(loc("value"), "value", f"limit value must be > 0, got {f['value']!r}")
     if "uncertainty" in f and float(f["uncertainty"]) <= 0:
         raise _err(loc("uncertainty"), "uncertainty", f"must be > 0, got {f['uncertainty']!r}")
@@ -785,7 +801,7 @@ def compile_terms(registry: Registry, ids: Iterable[str] | None = None, *, tag: 
         scalar = ScalarTerms(
             form=np.array([FORM_CODES[e.form] for e in scal], dtype=np.int32),
             value=np.array([e.value for e in scal], dtype=f64),
-            sigma=np.array([e.uncertainty if e.form == "gaussian" else 1.0 for e in scal], dtype=f64),
+            sigma=np.array([e.uncertainty if e.form in _SIGMA_FORMS else 1.0 for e in scal], dtype=f64),
             cl=np.array([e.cl if e.cl is not None else 0.9 for e in scal], dtype=f64),
             power=np.array([e.power for e in scal], dtype=f64),
             n_obs=np.array([e.n_obs if e.form == "counting" else 0 for e in scal], dtype=f64),
@@ -845,6 +861,8 @@ def resolve_likelihood(
     exclude=(),
     alpha_e: str = "Rb",
     edm: str = "JILA2023",
+    mnu: str = "Planck2018",
+    mnu_cancellation: bool = False,
     registry=None,
     overrides=None,
     source: str = "<likelihood>",
@@ -869,7 +887,15 @@ def resolve_likelihood(
                 )
         reg = reg.with_overrides({k: dict(v) for k, v in overrides.items()})
     try:
-        ids = preset_ids(preset, alpha_e=alpha_e, edm=edm, include=include, exclude=exclude)
+        ids = preset_ids(
+            preset,
+            alpha_e=alpha_e,
+            edm=edm,
+            mnu=mnu,
+            mnu_cancellation=mnu_cancellation,
+            include=include,
+            exclude=exclude,
+        )
     except ValueError as exc:
         raise DjaxError(source, "likelihood.preset", str(exc)) from None
     for key, group in (("likelihood.include", include), ("likelihood.exclude", exclude)):

@@ -11,16 +11,19 @@ run file (the working directory for the embedded default and for text without a 
 
 Schema version 1 (``schema = 1``), sections::
 
-    [run]        name, seed, output_dir, job = sample | optimize | scan, overwrite, resume
+    [run]        name, seed, output_dir, job = sample | optimize | scan | evidence, overwrite, resume
     [model]      preset = vll_two_scalar, Q_F, dark_photon_decays = visible | invisible | mixed,
-                 br_invisible (mixed only), dark_coupling = g_D | alpha_D
+                 br_invisible (mixed only), dark_coupling = g_D | alpha_D, mnu_cancellation,
+                 kinetic_mixing_cutoff
     [priors.X]   type = uniform | log_uniform | signed_log_uniform | fixed, low, high, scale (or value)
-    [likelihood] preset, include, exclude, registry, alpha_e, edm, [likelihood.overrides.TERM]
-    [sample]     num_warmup, num_samples, num_chains, chain_method, target_accept, max_tree_depth,
-                 checkpoint_every, dense_mass
+    [likelihood] preset, include, exclude, registry, alpha_e, edm, mnu, [likelihood.overrides.TERM]
+    [sample]     method = chees | nuts, num_warmup, num_samples, num_chains, chain_method, target_accept,
+                 max_tree_depth (nuts), max_leapfrog, prior_moves (chees), checkpoint_every, dense_mass
     [optimize]   n_starts, steps, learning_rate, method, cl, [optimize.profile]
     [scan]       n_points, method, chunk_size, grid_points_per_dim, bins, projections, store, store_points,
                  criterion, cl, loglike_threshold
+    [evidence]   num_live_points, dlogz, max_samples, num_delete, num_slice_steps, slice_width,
+                 num_posterior_draws
     [output]     formats, plots, plot_format
 
 The prior box, its physical bounds and the prior families live in the parameter schema
@@ -39,16 +42,17 @@ from types import MappingProxyType
 from typing import Any
 
 from ..errors import DjaxError
-from ..inference import CHAIN_METHODS, OPT_METHODS, SCAN_CRITERIA, SCAN_METHODS
-from ..likelihood import ALPHA_E_CHOICES, DECAY_MODES, EDM_CHOICES, PRESETS, decay_mode_br_inv
+from ..inference import CHAIN_METHODS, OPT_METHODS, SAMPLE_METHODS, SCAN_CRITERIA, SCAN_METHODS
+from ..likelihood import ALPHA_E_CHOICES, DECAY_MODES, EDM_CHOICES, MNU_CHOICES, PRESETS, decay_mode_br_inv
 from ..model import DARK_COUPLINGS, Prior, SchemaError, parameter_names, prior_from_table, resolve_priors
+from ..observables import KINETIC_MIXING_CUTOFF_GEV
 from . import _validate as v
 from ._toml import decode_error_line, key_line, set_dotted, toml_key, toml_section
 
 SCHEMA_VERSION = 1
 
 #: Jobs a run file can describe.
-JOBS = ("sample", "optimize", "scan")
+JOBS = ("sample", "optimize", "scan", "evidence")
 MODEL_PRESETS = ("vll_two_scalar",)
 OUTPUT_FORMATS = ("netcdf", "zarr")
 PLOT_FORMATS = ("pdf", "png", "svg")
@@ -86,13 +90,17 @@ class ModelSection:
     state >= 10 GeV > m_A', BR(A' -> invisible) = 0), ``"invisible"`` (BR = 1, what missing-energy searches
     and the reference study assume) or ``"mixed"`` (BR = ``br_invisible``, a light invisible state added by
     hand). ``br_invisible`` is read only for "mixed"; otherwise it holds the mode's value (0 or 1). The
-    likelihood's BR(A' -> invisible) is :attr:`br_inv`."""
+    likelihood's BR(A' -> invisible) is :attr:`br_inv`. ``mnu_cancellation``: assume a tree-level mass cancels the
+    one-loop neutrino mass (every sum m_nu term is dropped; the job warns). ``kinetic_mixing_cutoff``: the scale
+    Lambda [GeV] where epsilon vanishes, for the observable ``epsilon_loop``."""
 
     preset: str = "vll_two_scalar"
     Q_F: float = 1.0
     dark_photon_decays: str = "visible"
     br_invisible: float = 0.0
     dark_coupling: str = "g_D"
+    mnu_cancellation: bool = False
+    kinetic_mixing_cutoff: float = KINETIC_MIXING_CUTOFF_GEV
 
     @property
     def br_inv(self) -> float:
@@ -110,17 +118,21 @@ class LikelihoodSection:
     registry: str = ""
     alpha_e: str = "Rb"
     edm: str = "JILA2023"
+    mnu: str = "Planck2018"
     overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True)
 class SampleSection:
-    num_warmup: int = 500
+    method: str = "chees"
+    num_warmup: int = 200
     num_samples: int = 500
-    num_chains: int = 4
+    num_chains: int = 128
     chain_method: str = "vectorized"
     target_accept: float = 0.99
     max_tree_depth: int = 10
+    max_leapfrog: int = 8
+    prior_moves: int = 4
     checkpoint_every: int = 100
     dense_mass: bool = False
 
@@ -137,6 +149,14 @@ class ProfileSection:
     outer_iters: int = 15
     inner_steps: int = 100
     batch: int = 4
+    method: str = "certified"
+    target_gap: float = 2.0
+    n_polish: int = 16
+
+
+#: ``optimize.profile.method``: the certified profile of m_A' (factorised, with an upper bound) or the direct
+#: constrained maximisation at every grid value (any parameter, lower values only).
+PROFILE_METHODS = ("certified", "direct")
 
 
 @dataclass(frozen=True)
@@ -165,6 +185,21 @@ class ScanSection:
 
 
 @dataclass(frozen=True)
+class EvidenceSection:
+    """``[evidence]``: nested sampling of the evidence Z (``djax evidence``; :func:`djax.inference.evidence`).
+    ``num_delete`` and ``num_slice_steps`` 0: the sampler's defaults (``num_live_points // 5``, ``max(5, 3 D)``);
+    ``num_posterior_draws`` 0: as many equally weighted posterior draws as the effective sample size."""
+
+    num_live_points: int = 500
+    dlogz: float = 0.1
+    max_samples: int = 100_000
+    num_delete: int = 0
+    num_slice_steps: int = 0
+    slice_width: float = 2.0
+    num_posterior_draws: int = 0
+
+
+@dataclass(frozen=True)
 class OutputSection:
     formats: tuple[str, ...] = ("netcdf",)
     plots: bool = True
@@ -184,6 +219,7 @@ class RunConfig:
     optimize: OptimizeSection
     scan: ScanSection
     output: OutputSection
+    evidence: EvidenceSection = EvidenceSection()
     source: str = field(default=EMBEDDED, compare=False)
 
     def prior(self, name: str) -> Prior:
@@ -281,6 +317,10 @@ def _parse_model(t: dict) -> ModelSection:
             )
         d["br_invisible"] = implied
     d["dark_coupling"] = v.as_choice("model.dark_coupling", d["dark_coupling"], DARK_COUPLINGS)
+    d["mnu_cancellation"] = v.as_bool("model.mnu_cancellation", d["mnu_cancellation"])
+    d["kinetic_mixing_cutoff"] = v.as_float(
+        "model.kinetic_mixing_cutoff", d["kinetic_mixing_cutoff"], lo=0.0, lo_open=True, what="a positive scale in GeV"
+    )
     return ModelSection(**d)
 
 
@@ -316,6 +356,7 @@ def _parse_likelihood(t: Any, base: Path) -> LikelihoodSection:
     d["registry"] = _resolve_path(reg, base) if reg else ""
     d["alpha_e"] = v.as_choice("likelihood.alpha_e", d["alpha_e"], tuple(ALPHA_E_CHOICES))
     d["edm"] = v.as_choice("likelihood.edm", d["edm"], tuple(EDM_CHOICES))
+    d["mnu"] = v.as_choice("likelihood.mnu", d["mnu"], tuple(MNU_CHOICES))
     ov = d["overrides"]
     if not isinstance(ov, Mapping):
         raise v.InvalidValue("likelihood.overrides", f"expected a table, got {v.type_name(ov)}")
@@ -332,6 +373,7 @@ def _parse_likelihood(t: Any, base: Path) -> LikelihoodSection:
 
 def _parse_sample(t: Any) -> SampleSection:
     d = v.with_defaults("sample", v.as_table("sample", t), SampleSection)
+    d["method"] = v.as_choice("sample.method", d["method"], SAMPLE_METHODS)
     d["num_warmup"] = v.as_int("sample.num_warmup", d["num_warmup"], lo=0)
     d["num_samples"] = v.as_int("sample.num_samples", d["num_samples"], lo=1)
     d["num_chains"] = v.as_int("sample.num_chains", d["num_chains"], lo=1)
@@ -342,6 +384,10 @@ def _parse_sample(t: Any) -> SampleSection:
     d["max_tree_depth"] = v.as_int("sample.max_tree_depth", d["max_tree_depth"], lo=1, hi=20)
     d["checkpoint_every"] = v.as_int("sample.checkpoint_every", d["checkpoint_every"], lo=0)
     d["dense_mass"] = v.as_bool("sample.dense_mass", d["dense_mass"])
+    d["max_leapfrog"] = v.as_int("sample.max_leapfrog", d["max_leapfrog"], lo=1, hi=2**20)
+    d["prior_moves"] = v.as_int("sample.prior_moves", d["prior_moves"], lo=0)
+    if d["method"] == "chees" and d["num_chains"] < 2:
+        raise v.InvalidValue("sample.num_chains", f"method 'chees' needs at least 2 chains, got {d['num_chains']}")
     return SampleSection(**d)
 
 
@@ -378,6 +424,16 @@ def _parse_optimize(t: Any, names: tuple[str, ...], free: tuple[str, ...]) -> Op
     p["outer_iters"] = v.as_int("optimize.profile.outer_iters", p["outer_iters"], lo=1)
     p["inner_steps"] = v.as_int("optimize.profile.inner_steps", p["inner_steps"], lo=1)
     p["batch"] = v.as_int("optimize.profile.batch", p["batch"], lo=1)
+    if "method" not in given and p["parameter"] != "m_Aprime":
+        p["method"] = "direct"  # the certified profile factorises in m_A' only
+    p["method"] = v.as_choice("optimize.profile.method", p["method"], PROFILE_METHODS)
+    if p["method"] == "certified" and p["parameter"] != "m_Aprime":
+        raise v.InvalidValue(
+            "optimize.profile.method",
+            f"the certified profile runs over m_Aprime only (parameter is {p['parameter']!r}); use method = 'direct'",
+        )
+    p["target_gap"] = v.as_float("optimize.profile.target_gap", p["target_gap"], lo=1.0, lo_open=True)
+    p["n_polish"] = v.as_int("optimize.profile.n_polish", p["n_polish"], lo=0)
     d["profile"] = ProfileSection(**p)
     return OptimizeSection(**d)
 
@@ -454,6 +510,33 @@ def _parse_scan(t: Any, free: tuple[str, ...], fixed: tuple[str, ...]) -> ScanSe
     return ScanSection(**d)
 
 
+def _parse_evidence(t: Any) -> EvidenceSection:
+    d = v.with_defaults("evidence", v.as_table("evidence", t), EvidenceSection)
+    n = d["num_live_points"] = v.as_int(
+        "evidence.num_live_points", d["num_live_points"], lo=2, what="an integer >= 2 (live points)"
+    )
+    d["dlogz"] = v.as_float("evidence.dlogz", d["dlogz"], lo=0.0, lo_open=True)
+    k = d["num_delete"] = v.as_int(
+        "evidence.num_delete", d["num_delete"], lo=0, hi=n - 1, what=f"0 (auto) or an integer in [1, {n - 1}]"
+    )
+    k_eff = k or max(1, n // 5)
+    d["max_samples"] = v.as_int(
+        "evidence.max_samples",
+        d["max_samples"],
+        lo=k_eff,
+        what=f"an integer >= {k_eff} (the points replaced per iteration, evidence.num_delete)",
+    )
+    d["num_slice_steps"] = v.as_int(
+        "evidence.num_slice_steps",
+        d["num_slice_steps"],
+        lo=0,
+        what="0 (auto: max(5, 3 x dimension)) or a positive integer",
+    )
+    d["slice_width"] = v.as_float("evidence.slice_width", d["slice_width"], lo=0.0, lo_open=True)
+    d["num_posterior_draws"] = v.as_int("evidence.num_posterior_draws", d["num_posterior_draws"], lo=0)
+    return EvidenceSection(**d)
+
+
 def _parse_output(t: Any) -> OutputSection:
     d = v.with_defaults("output", v.as_table("output", t), OutputSection)
     d["formats"] = v.as_str_list("output.formats", d["formats"], allowed=OUTPUT_FORMATS, allow_empty=False)
@@ -462,7 +545,7 @@ def _parse_output(t: Any) -> OutputSection:
     return OutputSection(**d)
 
 
-_SECTIONS = ("schema", "run", "model", "priors", "likelihood", "sample", "optimize", "scan", "output")
+_SECTIONS = ("schema", "run", "model", "priors", "likelihood", "sample", "optimize", "scan", "evidence", "output")
 
 
 def _validate(data: dict, base: Path, source: str) -> RunConfig:
@@ -492,6 +575,7 @@ def _validate(data: dict, base: Path, source: str) -> RunConfig:
         optimize=_parse_optimize(data.get("optimize", {}), names, free),
         scan=_parse_scan(data.get("scan", {}), free, fixed),
         output=_parse_output(data.get("output", {})),
+        evidence=_parse_evidence(data.get("evidence", {})),
         source=source,
     )
 
@@ -587,6 +671,7 @@ def resolved_toml(config: RunConfig) -> str:
             "registry": lk.registry,
             "alpha_e": lk.alpha_e,
             "edm": lk.edm,
+            "mnu": lk.mnu,
         },
     )
     for term, fields in lk.overrides.items():
@@ -597,6 +682,7 @@ def resolved_toml(config: RunConfig) -> str:
     toml_section(lines, "optimize", opt)
     toml_section(lines, "optimize.profile", profile)
     toml_section(lines, "scan", dataclasses.asdict(config.scan))
+    toml_section(lines, "evidence", dataclasses.asdict(config.evidence))
     toml_section(lines, "output", dataclasses.asdict(config.output))
     return "\n".join(lines) + "\n"
 
@@ -630,6 +716,7 @@ __all__ = [
     "OptimizeSection",
     "ProfileSection",
     "ScanSection",
+    "EvidenceSection",
     "OutputSection",
     "validate_run",
     "parse_run",

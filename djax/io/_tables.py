@@ -5,6 +5,8 @@
   XENONnT-equivalent moments (mu_B) and their feasibility flags. ``#`` lines carry provenance.
 * ``best_fit.json`` -- the best fit (parameters, per-term ln L, observables, start statistics).
 * ``limits.json`` -- the direct limits and settings the profile is compared with.
+* ``hierarchy.csv`` -- a certified profile of the effective moments: per m_A', the best feasible value (lower)
+  and the certified upper bound (upper) for Borexino and XENONnT, and whether the certificate converged.
 """
 
 from __future__ import annotations
@@ -24,6 +26,19 @@ from ._atomic import atomic_write_json, atomic_write_text
 PROFILE_FILE = "profile.csv"
 BEST_FIT_FILE = "best_fit.json"
 LIMITS_FILE = "limits.json"
+HIERARCHY_FILE = "hierarchy.csv"
+#: Columns of ``hierarchy.csv``, in this order (moments in mu_B).
+HIERARCHY_COLUMNS = (
+    "m_Aprime_GeV",
+    "borexino_lower_muB",
+    "borexino_upper_muB",
+    "xenonnt_lower_muB",
+    "xenonnt_upper_muB",
+    "status",
+)
+#: Values of the ``status`` column: the certificate converged, did not converge (the bound is still valid but
+#: loose), or the mass is excluded (no parameter point satisfies the constraints; no values).
+HIERARCHY_STATUSES = ("converged", "not converged", "excluded")
 PROFILE_VALUE_COLUMNS = (
     "borexino_mu_equiv_max_muB",
     "xenonnt_mu_equiv_max_muB",
@@ -137,7 +152,109 @@ def read_limits(path: str | Path) -> dict[str, Any]:
     return d
 
 
+def _hierarchy_columns(table: Any) -> dict[str, Any]:
+    """Column name -> 1-D values from a mapping or an xarray Dataset (``m_Aprime_GeV`` may be its coordinate)."""
+    out = {}
+    for c in HIERARCHY_COLUMNS:
+        try:
+            v = table[c]
+        except KeyError:
+            raise DjaxError("<hierarchy table>", c, f"missing column; expected {','.join(HIERARCHY_COLUMNS)}") from None
+        out[c] = np.ravel(np.asarray(getattr(v, "values", v)))
+    n = {c: v.size for c, v in out.items()}
+    if len(set(n.values())) != 1:
+        raise DjaxError("<hierarchy table>", "columns", f"columns differ in length: {n}")
+    return out
+
+
+def write_hierarchy_table(path: str | Path, table: Any, metadata: Mapping[str, Any] | None = None) -> Path:
+    """Write a certified profile as ``hierarchy.csv`` (columns :data:`HIERARCHY_COLUMNS`), atomically.
+
+    ``table``: mapping or xarray Dataset with those columns (``status`` one of :data:`HIERARCHY_STATUSES`, or a
+    boolean ``True`` = converged). ``metadata``: provenance written as leading ``# key: value`` lines.
+    Rows are sorted by m_A'; an upper bound below its lower value is refused (it would not bound it).
+    """
+    cols = _hierarchy_columns(table)
+    status = [
+        ("converged" if bool(v) else "not converged") if isinstance(v, (bool, np.bool_)) else str(v).strip()
+        for v in cols["status"]
+    ]
+    for s in status:
+        if s not in HIERARCHY_STATUSES:
+            raise DjaxError(path, "status", f"expected one of {HIERARCHY_STATUSES}, got {s!r}")
+    num = {c: np.asarray(cols[c], dtype=float) for c in HIERARCHY_COLUMNS[:-1]}
+    m = num["m_Aprime_GeV"]
+    if not np.all(np.isfinite(m) & (m > 0)):
+        raise DjaxError(path, "m_Aprime_GeV", "every mass must be a positive number")
+    for exp in ("borexino", "xenonnt"):
+        lo, hi = num[f"{exp}_lower_muB"], num[f"{exp}_upper_muB"]
+        bad = np.isfinite(lo) & np.isfinite(hi) & (hi < lo * (1 - 1e-12))
+        if np.any(bad):
+            raise DjaxError(
+                path, f"{exp}_upper_muB", f"upper bound below the lower value at m_Aprime = {m[bad][0]:.6g} GeV"
+            )
+    lines = []
+    for k, v in (metadata or {}).items():
+        text = json.dumps(v) if not isinstance(v, str) else v
+        lines.append(f"# {k}: {' '.join(text.splitlines())}")
+    lines.append(",".join(HIERARCHY_COLUMNS))
+    for i in np.argsort(m, kind="stable"):
+        vals = [f"{num[c][i]:.10e}" for c in HIERARCHY_COLUMNS[:-1]]
+        lines.append(",".join(vals + [status[i]]))
+    return atomic_write_text(path, "\n".join(lines) + "\n")
+
+
+def read_hierarchy_table(path: str | Path) -> dict[str, Any]:
+    """Read ``hierarchy.csv``: ``{column: array}`` for :data:`HIERARCHY_COLUMNS` (``status`` as strings), plus
+    ``converged`` (bool array), ``excluded`` (bool array) and ``metadata`` (the ``# key: value`` header lines)."""
+    p = Path(path)
+    if not p.is_file():
+        raise DjaxError(p, "hierarchy", "hierarchy table not found")
+    header, rows, meta = None, [], {}
+    with p.open(newline="", encoding="utf-8") as f:
+        for i, rec in enumerate(csv.reader(f), start=1):
+            if not rec or not "".join(rec).strip():
+                continue
+            if rec[0].lstrip().startswith("#"):
+                text = ",".join(rec).lstrip()[1:].strip()
+                key, sep, val = text.partition(":")
+                if sep and key.strip():
+                    meta[key.strip()] = val.strip()
+                continue
+            rec = [r.strip() for r in rec]
+            if header is None:
+                if tuple(rec) != HIERARCHY_COLUMNS:
+                    raise DjaxError(p, "header", f"expected {','.join(HIERARCHY_COLUMNS)}", line=i)
+                header = rec
+                continue
+            if len(rec) != len(header):
+                raise DjaxError(p, "row", f"expected {len(header)} columns, got {len(rec)}", line=i)
+            try:
+                nums = tuple(float(x) for x in rec[:-1])
+            except ValueError:
+                raise DjaxError(p, "row", f"not a number in {rec!r}", line=i) from None
+            if not (math.isfinite(nums[0]) and nums[0] > 0):
+                raise DjaxError(p, "m_Aprime_GeV", f"expected a positive mass, got {rec[0]!r}", line=i)
+            if rec[-1] not in HIERARCHY_STATUSES:
+                raise DjaxError(p, "status", f"expected one of {HIERARCHY_STATUSES}, got {rec[-1]!r}", line=i)
+            rows.append(nums + (rec[-1],))
+    if header is None:
+        raise DjaxError(p, "header", "no header line")
+    cols = list(zip(*rows)) if rows else [()] * len(HIERARCHY_COLUMNS)
+    out: dict[str, Any] = {c: np.asarray(v, dtype=float) for c, v in zip(HIERARCHY_COLUMNS[:-1], cols)}
+    out["status"] = np.asarray(cols[-1], dtype=str)
+    out["converged"] = out["status"] == "converged"
+    out["excluded"] = out["status"] == "excluded"
+    out["metadata"] = meta
+    return out
+
+
 __all__ = [
+    "HIERARCHY_FILE",
+    "HIERARCHY_COLUMNS",
+    "HIERARCHY_STATUSES",
+    "write_hierarchy_table",
+    "read_hierarchy_table",
     "PROFILE_FILE",
     "BEST_FIT_FILE",
     "LIMITS_FILE",

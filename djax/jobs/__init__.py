@@ -1,12 +1,14 @@
 """Jobs: what users run, from a run file, with a run folder that records and protects the results.
 
-``sample``, ``optimize`` and ``scan`` are what the command line runs (``djax sample`` ...); ``check`` validates a
-run file exactly as a job would, without running anything. Each job loads and checks the run file, resolves the
+``sample``, ``optimize``, ``scan`` and ``evidence`` are what the command line runs (``djax sample`` ...); ``check``
+validates a run file exactly as a job would, without running anything. Each job loads and checks the run file, resolves the
 registry, curves and priors (all before any folder exists), opens the run folder (refusing to overwrite, locking
 it, comparing the job fingerprint on resume), marks it running, and records done / interrupted / failed.
 """
 
 from ._check import check as check
+from ._evidence import EvidenceOutput as EvidenceOutput
+from ._evidence import evidence as evidence
 from ._folder import LOCK as LOCK
 from ._folder import MARKER as MARKER
 from ._folder import JobInterrupted as JobInterrupted
@@ -29,6 +31,8 @@ from ._scan import scan as scan
 
 __all__ = [
     "check",
+    "EvidenceOutput",
+    "evidence",
     "LOCK",
     "MARKER",
     "JobInterrupted",

@@ -48,7 +48,7 @@ def job(
     cfg = load_config(config, ov)
     prep = prepare(cfg, name)
     for n in prep.notes:
-        if "status" in n or "cannot act" in n or n.startswith("likelihood.preset"):
+        if "status" in n or "cannot act" in n or n.startswith(("likelihood.preset", "model.")):
             warn(n)
     folder = open_run_folder(cfg, name, prep.fingerprint, argv=argv)
     if folder.resumed:

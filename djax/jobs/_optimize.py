@@ -13,9 +13,12 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
-from ..errors import CheckpointError
+from ..errors import CheckpointError, DjaxError
 from ..inference import (
+    CERTIFIED_EXPERIMENTS,
     DEFAULT_DERIVED,
+    CertifiedProfiler,
+    NotSeparable,
     best_fit_model,
     make_model,
     point_observables,
@@ -24,18 +27,22 @@ from ..inference import (
 )
 from ..io import (
     BEST_FIT_FILE,
+    HIERARCHY_FILE,
     LIMITS_FILE,
     PROFILE_FILE,
     atomic_write_json,
     atomic_write_text,
     read_best_fit,
     write_best_fit,
+    write_hierarchy_table,
     write_limits,
     write_profile_csv,
 )
 from ._common import job, make_plots, say
 
 PROFILE_STATE = "profile_state.json"
+CERTIFIED_STATE = "certified_state.json"
+CERTIFICATE_FILE = "hierarchy_certificate.json"
 
 
 def direct_limits(registry) -> dict[str, float]:
@@ -45,9 +52,49 @@ def direct_limits(registry) -> dict[str, float]:
 
 @dataclass
 class OptimizeOutput:
+    """What ``djax.optimize`` returns: the best fit, the profile (dict), the folder and, for the certified
+    profile, ``hierarchy``: the ``hierarchy.csv`` table as an xarray Dataset (dimension ``m_Aprime``)."""
+
     best_fit: dict
     profile: dict | None
     folder: Path
+    hierarchy: Any = None
+
+
+def hierarchy_dataset(rows, *, cl: float, terms: Mapping[str, Any], limits: Mapping[str, float]):
+    """The certified profile rows as an xarray Dataset with units and long names."""
+    import xarray as xr
+
+    m = np.array([r["m_Aprime_GeV"] for r in rows])
+    data = {
+        "epsilon_max": (
+            "m_Aprime",
+            np.array([r["epsilon_max"] for r in rows]),
+            {"units": "1", "long_name": "largest kinetic mixing the kinetic-mixing terms allow"},
+        ),
+        "status": (
+            "m_Aprime",
+            np.array([r["status"] for r in rows], dtype=str),
+            {"long_name": "converged: upper <= target_gap * lower; excluded: no epsilon allowed at this mass"},
+        ),
+    }
+    for name, _, _ in CERTIFIED_EXPERIMENTS:
+        for side, what in (("lower", "best feasible value"), ("upper", "certified upper bound")):
+            data[f"{name}_{side}"] = (
+                "m_Aprime",
+                np.array([r[f"{name}_{side}_muB"] for r in rows]),
+                {"units": "mu_B", "long_name": f"largest {name} equivalent moment: {what}"},
+            )
+    ds = xr.Dataset(
+        {k: xr.Variable(*v) for k, v in data.items()},
+        coords={"m_Aprime": ("m_Aprime", m, {"units": "GeV", "long_name": "dark-photon mass"})},
+        attrs={
+            "cl": cl,
+            **{f"terms_{k}": ", ".join(v) for k, v in terms.items()},
+            **{f"{k}_limit_muB": float(v) for k, v in limits.items()},
+        },
+    )
+    return ds
 
 
 def hierarchy_table(prof: dict, limits: Mapping[str, float]) -> str:
@@ -174,6 +221,118 @@ def _profile(prep, folder, quiet, progress) -> dict:
     }
 
 
+def _certified(prep, folder, quiet, progress) -> tuple[dict, list]:
+    cfg, o = prep.config, prep.config.optimize
+    pr = o.profile
+    grid = profile_grid(pr.low, pr.high, pr.n_points, pr.scale)
+    state_path = folder.path / CERTIFIED_STATE
+    state = {}
+    if folder.resumed and state_path.is_file():
+        try:
+            state = json.loads(state_path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise CheckpointError(state_path, "certified_state", f"corrupt checkpoint (not JSON: {exc})") from None
+        done = [r.get("m_Aprime_GeV") for r in state.get("rows", [])]
+        if done != [float(g) for g in grid[: len(done)]]:
+            raise CheckpointError(state_path, "rows", "the stored profile rows do not belong to this grid")
+    try:
+        prof = CertifiedProfiler(
+            prep.spec,
+            prep.priors,
+            cl=o.cl,
+            Q_F=cfg.model.Q_F,
+            br_inv=cfg.model.br_inv,
+            seed=cfg.run.seed,
+            n_random=pr.n_starts,
+            target_gap=pr.target_gap,
+            outer_iters=pr.outer_iters,
+            inner_steps=pr.inner_steps,
+            n_polish=pr.n_polish,
+        )
+    except NotSeparable as exc:
+        raise DjaxError(prep.config.source, "optimize.profile.method", str(exc)) from None
+    say(
+        "certified profile over {} values of m_Aprime: kinetic-mixing terms {}, dark-sector terms {}{}".format(
+            len(grid),
+            [prep.spec.ids[i] for i in prof.roles["kinetic"]],
+            [prep.spec.ids[i] for i in prof.roles["dark"]],
+            f" (not used by the upper bound: {prof.bounds['unused']})" if prof.bounds["unused"] else "",
+        ),
+        quiet,
+    )
+    from tqdm.auto import tqdm
+
+    candidates = state.get("candidates")
+    if candidates is None:
+        n = prof.n_starts()
+        bar = tqdm(total=n, desc="inner solver (starts)", unit="start", disable=not progress)
+        try:
+            with folder.timer("inner_solver"):
+                candidates = prof.inner(progress=lambda k, _n: bar.update(k - bar.n))
+        finally:
+            bar.close()
+        state = {"candidates": candidates, "rows": []}
+        atomic_write_json(state_path, state)
+    rows = list(state.get("rows", []))
+    bar = tqdm(
+        total=len(grid), initial=len(rows), desc="certified profile (m_Aprime)", unit="mass", disable=not progress
+    )
+    try:
+        with folder.timer("profile"):
+            while len(rows) < len(grid):
+                todo = list(grid[len(rows) : len(rows) + pr.batch])
+                rows.extend(prof.rows(todo, candidates))
+                atomic_write_json(state_path, {"candidates": candidates, "rows": rows})
+                bar.update(len(todo))
+    finally:
+        bar.close()
+    res = prof.result(rows)
+    return res, rows
+
+
+def _write_certified(prep, folder, res, rows, quiet):
+    o = prep.config.optimize
+    limits = direct_limits(prep.registry)
+    meta = {
+        "what": f"certified upper-bound profile of the equivalent moments at {o.cl:.0%} CL",
+        "lower": "best feasible point found, re-evaluated with djax.observables and every constraint checked",
+        "upper": "certified upper bound (docs/physics.md, certified profile)",
+        "kinetic_terms": ", ".join(res.terms["kinetic"]),
+        "dark_terms": ", ".join(res.terms["dark"]),
+        "target_gap": f"{o.profile.target_gap:g}",
+        "run": prep.config.run.name,
+    }
+    write_hierarchy_table(folder.path / HIERARCHY_FILE, res.table(), metadata=meta)
+    atomic_write_json(
+        folder.path / CERTIFICATE_FILE,
+        {
+            "cl": o.cl,
+            "terms": res.terms,
+            "not_used_by_upper_bound": res.unused_in_bound,
+            "bounds": res.bounds,
+            "rows": rows,
+            "limits_muB": limits,
+        },
+    )
+    lines = [
+        f"{'m_Aprime [GeV]':>14} {'eps_max':>10} {'Borexino lower':>15} {'upper':>11} {'gap':>6} "
+        f"{'log10(lim/up)':>13} {'XENONnT lower':>14} {'upper':>11} {'status':>14}"
+    ]
+    for r in rows:
+        bl, bu = r["borexino_lower_muB"], r["borexino_upper_muB"]
+        xl, xu = r["xenonnt_lower_muB"], r["xenonnt_upper_muB"]
+        gap = f"{bu / bl:6.2f}" if bl > 0 else "     -"
+        dist = f"{math.log10(limits['borexino'] / bu):13.2f}" if bu > 0 else f"{'-':>13}"
+        lines.append(
+            f"{r['m_Aprime_GeV']:14.4e} {r['epsilon_max']:10.3e} {bl:15.4e} {bu:11.4e} {gap} {dist} "
+            f"{xl:14.4e} {xu:11.4e} {r['status']:>14}"
+        )
+    table = "\n".join(lines)
+    say(table, quiet)
+    atomic_write_text(folder.path / "hierarchy.txt", table + "\n")
+    return hierarchy_dataset(rows, cl=o.cl, terms=res.terms, limits=limits)
+
+
 def optimize(
     config: Any = None,
     *,
@@ -201,7 +360,12 @@ def optimize(
         cfg, o = prep.config, prep.config.optimize
         best = _best_fit(prep, folder, quiet)
         prof = None
-        if o.profile.enabled:
+        hier = None
+        if o.profile.enabled and o.profile.method == "certified":
+            res, rows = _certified(prep, folder, quiet, progress)
+            hier = _write_certified(prep, folder, res, rows, quiet)
+            prof = {"parameter": "m_Aprime", "certified": res, "rows": rows}
+        elif o.profile.enabled:
             prof = _profile(prep, folder, quiet, progress)
             limits = direct_limits(prep.registry)
             write_profile_csv(
@@ -229,7 +393,7 @@ def optimize(
             atomic_write_text(folder.path / "hierarchy.txt", table + "\n")
         if cfg.output.plots:
             make_plots(folder.path, cfg, quiet)
-    return OptimizeOutput(best, prof, folder.path)
+    return OptimizeOutput(best, prof, folder.path, hier)
 
 
 __all__ = ["optimize", "OptimizeOutput", "hierarchy_table", "direct_limits"]

@@ -22,7 +22,7 @@ from ..io import (
     term_provenance,
     with_overrides,
 )
-from ..likelihood import PRESET_DECAYS, TermSpec, inactive_terms
+from ..likelihood import MNU_TERMS, PRESET_DECAYS, TermSpec, inactive_terms
 from ..model import Prior
 
 
@@ -52,7 +52,7 @@ class Prepared:
     notes: tuple[str, ...]
 
 
-_JOB_SECTIONS = {"sample": ("sample",), "optimize": ("optimize",), "scan": ("scan",)}
+_JOB_SECTIONS = {"sample": ("sample",), "optimize": ("optimize",), "scan": ("scan",), "evidence": ("evidence",)}
 
 
 def job_fingerprint(config: RunConfig, job: str, registry, ids) -> dict:
@@ -71,12 +71,13 @@ def job_fingerprint(config: RunConfig, job: str, registry, ids) -> dict:
             "exclude": list(lk.exclude),
             "alpha_e": lk.alpha_e,
             "edm": lk.edm,
+            "mnu": lk.mnu,
             "terms": term_provenance(registry, ids),
         },
     }
     for sec in _JOB_SECTIONS[job]:
         fp[sec] = dataclasses.asdict(getattr(config, sec))
-    if job == "sample":
+    if job in ("sample", "evidence"):
         fp["output"] = {"formats": list(config.output.formats)}
     return fp
 
@@ -102,12 +103,15 @@ def prepare(config: RunConfig, job: str | None = None) -> Prepared:
             exclude=lk.exclude,
             alpha_e=lk.alpha_e,
             edm=lk.edm,
+            mnu=lk.mnu,
+            mnu_cancellation=config.model.mnu_cancellation,
             registry=lk.registry or None,
             overrides=lk.overrides,
             source=source,
         )
     except DjaxError as exc:
         raise _with_source(exc, source) from None
+    spec = dataclasses.replace(spec, model_options=model_options(config))
     for i in ids:
         e = reg[i]
         if e.form == "curve":
@@ -117,8 +121,33 @@ def prepare(config: RunConfig, job: str | None = None) -> Prepared:
         if e.status in ("memory", "projection", "unknown"):
             notes.append(f"term {i}: value has status {e.status!r} ({e.reference}); re-check before relying on it")
     notes += decay_mode_notes(config, spec)
+    notes += model_constraint_notes(config, ids)
     fp = job_fingerprint(config, job, reg, ids)
     return Prepared(config, job, reg, tuple(ids), spec, tuple(config.priors), fp, tuple(notes))
+
+
+def model_options(config: RunConfig) -> tuple:
+    """The ``djax.observables`` keyword arguments the run file's model section sets (``TermSpec.model_options``)."""
+    return (("kinetic_mixing_cutoff", float(config.model.kinetic_mixing_cutoff)),)
+
+
+def model_constraint_notes(config: RunConfig, ids) -> list[str]:
+    """Warnings (``"model.<key>: ..."``) for assumptions of the run file's model section: the sum m_nu
+    cancellation, and the BBN bound used for an A' that does not decay visibly."""
+    out = []
+    if config.model.mnu_cancellation:
+        dropped = [t for t in MNU_TERMS if t in config.likelihood.include]
+        extra = f" (also the included {', '.join(dropped)})" if dropped else ""
+        out.append(
+            "model.mnu_cancellation = true: assuming that a tree-level neutrino mass cancels the one-loop mass "
+            f"m_nu of this model; every sum m_nu term is dropped from the likelihood{extra}"
+        )
+    if "bbn_cmb_mass" in ids and config.model.dark_photon_decays != "visible":
+        out.append(
+            f"model.dark_photon_decays = {config.model.dark_photon_decays!r}: term bbn_cmb_mass is the BBN + Planck "
+            "bound on an electrophilic (visibly decaying) thermal A' (Sabti et al. 2020); it is used unchanged"
+        )
+    return out
 
 
 def decay_mode_notes(config: RunConfig, spec: TermSpec) -> list[str]:
@@ -155,7 +184,8 @@ def compilation_cache() -> str | None:
         return None
     if getattr(jax.config, "jax_compilation_cache_dir", None) != path:
         jax.config.update("jax_compilation_cache_dir", path)
-        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+        # cache every program: the many small ones (below 0.5 s each) add up to seconds on every start
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
         jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
     return path
 
@@ -193,6 +223,8 @@ __all__ = [
     "prepare",
     "job_fingerprint",
     "decay_mode_notes",
+    "model_constraint_notes",
+    "model_options",
     "compilation_cache",
     "check_text",
     "EMBEDDED",

@@ -1,4 +1,5 @@
-"""The sample job: NUTS posterior sampling of a run file, checkpointed and resumable bit for bit."""
+"""The sample job: posterior sampling of a run file (ChEES-HMC with prior independence moves, or NUTS),
+checkpointed and resumable bit for bit."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..inference import make_model, prior_draws, run_nuts, summarize, to_datatree
+from ..inference import make_model, prior_draws, run_chees, run_nuts, summarize, to_datatree
 from ..io import NutsCheckpoint, resolved_toml, term_provenance, write_datatree
 from ._common import job, make_plots, say
 
@@ -64,6 +65,7 @@ def run_attributes(prep) -> dict:
             "exclude": list(lk.exclude),
             "alpha_e": lk.alpha_e,
             "edm": lk.edm,
+            "mnu": lk.mnu,
             "registry": lk.registry or "packaged",
             "overrides": {k: dict(v) for k, v in lk.overrides.items()},
         },
@@ -95,7 +97,9 @@ def sample(
     quiet: bool = False,
     argv=None,
 ) -> SampleOutput:
-    """NUTS posterior sampling of the dark-sector parameters (``djax sample``).
+    """Posterior sampling of the dark-sector parameters (``djax sample``), with ``sample.method``: ``"chees"``
+    (ChEES-HMC over ``num_chains`` vectorised chains plus ``prior_moves`` independence moves from the prior per
+    iteration, :func:`djax.inference.run_chees`) or ``"nuts"`` (:func:`djax.inference.run_nuts`).
 
     Args:
       config: None (the embedded default run file), a run-file path, TOML text or a :class:`djax.io.RunConfig`.
@@ -119,30 +123,30 @@ def sample(
         free = list(cfg.free_parameters)
         say(
             f"djax sample: preset {cfg.likelihood.preset!r}, terms {list(prep.ids)}, {len(free)} free parameters, "
-            f"{s.num_chains} chains x ({s.num_warmup} warm-up + {s.num_samples} draws)",
+            f"{s.method}, {s.num_chains} chains x ({s.num_warmup} warm-up + {s.num_samples} draws)",
             quiet,
         )
         from numpyro.infer import init_to_uniform
 
         init = init_to_uniform(radius=INIT_RADIUS)
         segment = s.checkpoint_every if s.checkpoint_every > 0 else max(s.num_warmup, s.num_samples, 1)
+        common = dict(
+            num_warmup=s.num_warmup,
+            num_samples=s.num_samples,
+            num_chains=s.num_chains,
+            seed=cfg.run.seed,
+            target_accept=s.target_accept,
+            dense_mass=s.dense_mass,
+            segment=segment,
+            store=NutsCheckpoint(folder.path / "checkpoints"),
+            progress=progress,
+            init_strategy=init,
+        )
         with folder.timer("sample"):
-            res = run_nuts(
-                model,
-                {},
-                num_warmup=s.num_warmup,
-                num_samples=s.num_samples,
-                num_chains=s.num_chains,
-                seed=cfg.run.seed,
-                chain_method=s.chain_method,
-                target_accept=s.target_accept,
-                max_tree_depth=s.max_tree_depth,
-                dense_mass=s.dense_mass,
-                segment=segment,
-                store=NutsCheckpoint(folder.path / "checkpoints"),
-                progress=progress,
-                init_strategy=init,
-            )
+            if s.method == "chees":
+                res = run_chees(model, {}, max_leapfrog=s.max_leapfrog, prior_moves=s.prior_moves, **common)
+            else:
+                res = run_nuts(model, {}, chain_method=s.chain_method, max_tree_depth=s.max_tree_depth, **common)
         res.settings["init_strategy"] = f"init_to_uniform(radius={INIT_RADIUS})"  # a name, not a function repr
         with folder.timer("prior"):
             prior = prior_draws(model, num_chains=s.num_chains, num_draws=s.num_samples, seed=cfg.run.seed)

@@ -225,6 +225,8 @@ class TermSpec:
     V visible-decay searches), each ``None`` when there are none. Static metadata: ``scalar_ids``,
     ``observables`` (the observable name of each scalar term, aligned with ``scalar``), ``curve_ids`` and
     ``visible_ids``; they are tuples of str, so a TermSpec can be closed over or passed to ``jax.jit``.
+    ``model_options``: ``((name, value), ...)`` keyword arguments of ``djax.observables`` that the run file's model
+    section sets (``kinetic_mixing_cutoff``; ``djax.jobs.prepare`` fills it, empty: the defaults).
     """
 
     scalar: ScalarTerms | None
@@ -234,6 +236,7 @@ class TermSpec:
     observables: tuple = dataclasses.field(metadata=dict(static=True), default=())
     curve_ids: tuple = dataclasses.field(metadata=dict(static=True), default=())
     visible_ids: tuple = dataclasses.field(metadata=dict(static=True), default=())
+    model_options: tuple = dataclasses.field(metadata=dict(static=True), default=())
 
     @property
     def ids(self) -> tuple:

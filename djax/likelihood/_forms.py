@@ -15,6 +15,8 @@ Values at the CL point (x = x_90):
 
     poisson_zero_count:  ln L = ln(1 - cl)               = -2.3026 at 90 %, -2.9957 at 95 %
     half_gaussian:       ln L = -(1/2) Phi^-1((1+cl)/2)^2 = -1.3528 at 90 %, -1.9207 at 95 %
+    lower_limit,
+    log_upper_limit:     the same -(1/2) Phi^-1((1+cl)/2)^2 (smooth one-sided limits in ln x, :func:`soft_log_limit`)
 
 All functions are jit/vmap/grad safe, with finite gradients at and around zero signal.
 """
@@ -33,6 +35,8 @@ __all__ = [
     "GAUSSIAN",
     "COUNTING",
     "CURVE",
+    "LOWER_LIMIT",
+    "LOG_UPPER_LIMIT",
     "FORM_NAMES",
     "FORM_CODES",
     "UPPER_LIMIT_SHAPES",
@@ -41,6 +45,7 @@ __all__ = [
     "half_gaussian_sigma",
     "gaussian",
     "counting",
+    "soft_log_limit",
     "yield_ratio",
     "upper_limit_loglike",
     "ScalarTerms",
@@ -53,8 +58,10 @@ HALF_GAUSSIAN = 1
 GAUSSIAN = 2
 COUNTING = 3
 CURVE = 4
+LOWER_LIMIT = 5
+LOG_UPPER_LIMIT = 6
 #: Form names, indexed by code; the registry's ``form`` field takes these names.
-FORM_NAMES = ("poisson_zero_count", "half_gaussian", "gaussian", "counting", "curve")
+FORM_NAMES = ("poisson_zero_count", "half_gaussian", "gaussian", "counting", "curve", "lower_limit", "log_upper_limit")
 FORM_CODES = {name: code for code, name in enumerate(FORM_NAMES)}
 #: Forms usable as the shape of an upper limit (scalar limits and curves).
 UPPER_LIMIT_SHAPES = ("poisson_zero_count", "half_gaussian")
@@ -118,6 +125,23 @@ def counting(s, n_obs, b):
     return jnp.where(n > 0, n * jnp.log1p(ratio), 0.0) - s
 
 
+def soft_log_limit(x, x_cl, cl, width, sign):
+    """Smooth one-sided limit in ln x (lower limits: ``sign = -1``; upper limits in log: ``sign = +1``).
+
+        t = sign ln(x / x_cl) / width,    ln L = -(1/2) [z_cl softplus(t) / ln 2]^2,   z_cl = Phi^-1((1+cl)/2)
+
+    At x = x_cl, ln L = -z_cl^2/2 (the half-Gaussian CL value: -1.921 at 95 %); on the allowed side ln L -> 0 as
+    exp(-2|t|) (a 1 % penalty at |t| ~ 2.5); on the excluded side it becomes a half-Gaussian in ln x of width
+    width ln 2 / z_cl. ``width`` (> 0) is the edge width in ln x. x <= 0 is treated as x -> 0 (finite gradients).
+    """
+    x, x_cl, w, sgn = _f(x), _f(x_cl), _f(width), _f(sign)
+    tiny = jnp.finfo(jnp.result_type(float)).tiny
+    lx = jnp.log(jnp.where(x > tiny, x, tiny))
+    t = sgn * (lx - jnp.log(x_cl)) / w
+    z = ndtri(0.5 * (1.0 + _f(cl)))
+    return -0.5 * jnp.square(z * jax.nn.softplus(t) / jnp.log(2.0))
+
+
 def yield_ratio(value, limit, power=1.0):
     """Signal-yield ratio x/x_90 = (|value| / limit)^power.
 
@@ -149,10 +173,11 @@ class ScalarTerms(NamedTuple):
     """Arrays (shape (S,)) describing S scalar terms; built by ``djax.io.compile_terms``.
 
     Attributes:
-      form: int codes (POISSON_ZERO_COUNT, HALF_GAUSSIAN, GAUSSIAN, COUNTING).
-      value: x_90 of the limited quantity (upper limits), mean (Gaussian), or the single-event
-        sensitivity (counting: the value of the quantity that gives one signal event).
-      sigma: Gaussian 1-sigma (1.0 filler for other forms).
+      form: int codes (POISSON_ZERO_COUNT, HALF_GAUSSIAN, GAUSSIAN, COUNTING, LOWER_LIMIT, LOG_UPPER_LIMIT).
+      value: x_90 of the limited quantity (upper limits), mean (Gaussian), the single-event
+        sensitivity (counting: the value of the quantity that gives one signal event), or the quantity at
+        the CL point (lower_limit, log_upper_limit).
+      sigma: Gaussian 1-sigma; edge width in ln x for lower_limit / log_upper_limit (1.0 filler otherwise).
       cl: confidence level fraction (0.9 filler for forms without one).
       power: yield power (see :func:`yield_ratio`).
       n_obs, background: counting-form inputs (0 and 1 fillers otherwise).
@@ -173,10 +198,15 @@ def scalar_terms_loglike(x, terms: ScalarTerms):
     upper limit:  ln L = form(yield_ratio(x, value, power), 1, cl)
     gaussian:     ln L = -(1/2) ((x - value)/sigma)^2
     counting:     ln L = counting(s = yield_ratio(x, value, power), n_obs, background)
+    lower_limit:  ln L = soft_log_limit(yield_ratio(x, value, power), 1, cl, sigma, -1)
+    log_upper_limit: the same with sign +1
     """
     x = _f(x)
     r = yield_ratio(x, terms.value, terms.power)
     lim = upper_limit_loglike(r, 1.0, terms.cl, terms.form)
     gau = gaussian(x, terms.value, terms.sigma)
     cnt = counting(r, terms.n_obs, terms.background)
-    return jnp.where(terms.form == GAUSSIAN, gau, jnp.where(terms.form == COUNTING, cnt, lim))
+    sign = jnp.where(terms.form == LOWER_LIMIT, -1.0, 1.0)
+    soft = soft_log_limit(r, 1.0, terms.cl, terms.sigma, sign)
+    is_soft = (terms.form == LOWER_LIMIT) | (terms.form == LOG_UPPER_LIMIT)
+    return jnp.where(terms.form == GAUSSIAN, gau, jnp.where(terms.form == COUNTING, cnt, jnp.where(is_soft, soft, lim)))

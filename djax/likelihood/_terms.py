@@ -12,7 +12,7 @@ import numpy as np
 from ..model import Params
 from ..observables import observables
 from ._curves import TermSpec, terms_loglike
-from ._forms import COUNTING, GAUSSIAN, HALF_GAUSSIAN, POISSON_ZERO_COUNT
+from ._forms import COUNTING, GAUSSIAN, HALF_GAUSSIAN, LOG_UPPER_LIMIT, LOWER_LIMIT, POISSON_ZERO_COUNT
 from ._presets import DIRECT_DETECTION_OBSERVABLES
 
 _SOLAR = DIRECT_DETECTION_OBSERVABLES
@@ -50,7 +50,7 @@ def terms_from_observables(obs: dict, spec: TermSpec, *, br_inv=1.0) -> dict:
 
 
 def _single(p: Params, spec: TermSpec, br_inv):
-    obs = observables(p, solar=needs_solar(spec))
+    obs = observables(p, solar=needs_solar(spec), **dict(spec.model_options))
     return terms_from_observables(obs, spec, br_inv=br_inv)
 
 
@@ -77,7 +77,8 @@ def evaluate_log_likelihood(p: Params, spec: TermSpec, *, br_inv=1.0):
 def cl_thresholds(spec: TermSpec, cl: float) -> np.ndarray:
     """ln L_i at which term i sits at confidence level ``cl`` (order of ``spec.ids``): the "allowed" criterion.
 
-    Poisson zero-count and counting: ln(1 - cl); half-Gaussian: -z^2/2 with z = Phi^-1((1+cl)/2); Gaussian:
+    Poisson zero-count and counting: ln(1 - cl); half-Gaussian, lower_limit and log_upper_limit: -z^2/2 with
+    z = Phi^-1((1+cl)/2); Gaussian:
     the same z (|x - mean| <= z sigma, two-sided); curves and visible searches: by their shape (x = 1 on the
     tabulated boundary, so ln(1 - cl) for the default Poisson shape). A point is allowed at ``cl`` when
     every term satisfies ln L_i >= threshold_i (each limit within its own ``cl`` region).
@@ -87,7 +88,7 @@ def cl_thresholds(spec: TermSpec, cl: float) -> np.ndarray:
     def thr(code):
         if code in (POISSON_ZERO_COUNT, COUNTING):
             return math.log(1.0 - cl)
-        if code in (HALF_GAUSSIAN, GAUSSIAN):
+        if code in (HALF_GAUSSIAN, GAUSSIAN, LOWER_LIMIT, LOG_UPPER_LIMIT):
             return -0.5 * z * z
         raise ValueError(f"no CL threshold for form code {code}")
 

@@ -50,10 +50,11 @@ so derivatives of every order are exact derivatives of the same polynomial. The 
 
 GIM differences
 ---------------
-``D = φ(M, m1) - φ(M, m2)``, ``φ = f(M^2/m^2)/m^2 = h(r)/M^2``, ``h = r f``: for
-``|m1 - m2| <= 1e-2 min(m1, m2)`` the exact divided difference ``H[w1, w2] (w1 - w2)`` of the same series
-with ``w1 - w2 = -2 log1p((m1 - m2)/m2)`` from the masses (at ``m1 == m2``: 0, gradient = derivative), or
-in the closed-form range the divided difference of the closed form (``log1p`` of the ratio, synthetic
+``D = φ(M, m1) - φ(M, m2)``, ``φ = f(M^2/m^2)/m^2 = h(r)/M^2``, ``h = r f``: when both ``r_k`` are in the
+series range, the exact divided difference ``H[w1, w2] (w1 - w2)`` of the same series at any separation
+with ``w1 - w2 = -2 log1p((m1 - m2)/m2)`` from the masses (at ``m1 == m2``: 0, gradient = derivative; one pass
+of coupled chains gives ``H[w1, w2]``, ``H(w1)`` and ``H(w2)``, :func:`_dd_sets`); for
+``|m1 - m2| <= 1e-2 min(m1, m2)`` in the closed-form range the divided difference of the closed form (``log1p`` of the ratio, synthetic
 division of ``A, B``) times ``r1 - r2`` or ``1/r1 - 1/r2``; otherwise the plain difference of ``φ`` in
 the form whose derivatives are accurate (:func:`_phi`), with ``lim r f(r)`` cancelled analytically when
 both ``r >= 16`` (``h = c_inf - F_{P_R}(r - 1)``, ``P_R(x) = (P(x)/x)(1 - x)``). For ``G`` the large
@@ -278,7 +279,7 @@ def _sub(x, y):
     return x if y is None else (-y if x is None else x - y)
 
 
-def _chains(tab: _Cheb, nodes, links):
+def _chains(tab: _Cheb, nodes, links, barrier=True):
     """Coupled generalised Clenshaw recurrences (one fused pass); returns one value per chain.
 
     Chain ``s`` runs ``B_k = 2 z_s B_{k+1} + 2 L_{k+1} - B_{k+2}`` with ``L`` the chain ``links[s]``
@@ -306,8 +307,9 @@ def _chains(tab: _Cheb, nodes, links):
         v = _sub(_add(head, _mul(nodes[s_], b1[s_])), b2[s_])
         out.append(jnp.zeros_like(x0) if v is None else jnp.zeros_like(x0) + v)
     # materialise the results: without the barrier XLA's fusion duplicates the (cheap, elementwise) chains
-    # into every consumer, i.e. recomputes them several times in gradients
-    return list(jax.lax.optimization_barrier(tuple(out)))
+    # into every consumer, i.e. recomputes them several times in gradients (``barrier=False``: the caller has
+    # one consumer of all the results, which then computes the shared chains once)
+    return list(jax.lax.optimization_barrier(tuple(out))) if barrier else out
 
 
 def _primal_links(m):
@@ -365,6 +367,56 @@ def _cdd_vg_jvp(tab, primals, tangents):
             acc = acc + (2.0 * term if i == j else term)
         d_partials.append(acc)
     return (out, partials), (d_out, tuple(d_partials))
+
+
+def _close_sets(sets):
+    """The multisets of ``sets`` (sorted index tuples) plus every suffix their chains link to, longest first."""
+    out = set()
+    todo = [tuple(sorted(x)) for x in sets]
+    while todo:
+        x = todo.pop()
+        if x not in out:
+            out.add(x)
+            if len(x) > 1:
+                todo.append(x[1:])
+    return tuple(sorted(out, key=lambda x: (-len(x), x)))
+
+
+def _sets_chains(tab: _Cheb, sets, ts, barrier=True):
+    """``P[t_S]`` for every multiset ``S`` of node indices in ``sets`` (closed under dropping the first index),
+    all in one fused pass of :func:`_chains` (chain of ``S`` = node ``S[0]`` linked to the chain of ``S[1:]``)."""
+    pos = {x: i for i, x in enumerate(sets)}
+    nodes = [ts[x[0]] for x in sets]
+    links = [pos[x[1:]] if len(x) > 1 else None for x in sets]
+    return _chains(tab, nodes, links, barrier)
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(0, 1, 2))
+def _dd_sets(tab: _Cheb, wanted: tuple, fused: bool, *ts):
+    """Divided differences ``P[t_S]`` of the series for the multisets ``S`` in ``wanted`` (tuples of indices
+    into ``ts``), in one pass; the tangent rule ``∂P[t_S]/∂t_j = n_j(S) P[t_S, t_j]`` (``n_j``: multiplicity
+    of ``j`` in ``S``) is one more pass of the same function, so every order is exact. ``fused``: the results
+    are not materialised (for a caller whose one consumer uses all of them, e.g. a materialised GIM difference);
+    the tangent rule always materialises its chains."""
+    sets = _close_sets(wanted)
+    res = _sets_chains(tab, sets, ts, barrier=not fused)
+    pos = {x: i for i, x in enumerate(sets)}
+    return tuple(res[pos[tuple(sorted(x))]] for x in wanted)
+
+
+@_dd_sets.defjvp
+def _dd_sets_jvp(tab, wanted, fused, primals, tangents):
+    wanted = tuple(tuple(sorted(x)) for x in wanted)
+    ext = tuple(tuple(sorted(x + (j,))) for x in wanted for j in sorted(set(x)))
+    res = _dd_sets(tab, wanted + ext, False, *primals)
+    vals, more = res[: len(wanted)], dict(zip(ext, res[len(wanted) :]))
+    tans = []
+    for x in wanted:
+        acc = jnp.zeros_like(vals[0])
+        for j in sorted(set(x)):
+            acc = acc + (x.count(j) * more[tuple(sorted(x + (j,)))]) * tangents[j]
+        tans.append(acc)
+    return vals, tuple(tans)
 
 
 def _series(tab: _Cheb, v, ok):
@@ -711,9 +763,10 @@ def scaled(f: LoopFunction, M, m):
 def gim_difference(f: LoopFunction, M, m1, m2):
     r"""GIM-like difference ``f(M^2/m1^2)/m1^2 - f(M^2/m2^2)/m2^2``, stable for ``m1 -> m2``.
 
-    With ``h(r) = r f(r)`` the difference is ``[h(r1) - h(r2)] / M^2``; for ``|m1 - m2| <= 1e-2 min(m1, m2)``
-    it is evaluated as an exact divided difference times ``ln r1 - ln r2 = 2 ln(m2/m1)`` (series range)
-    or ``r1 - r2 = M^2 (m2^2 - m1^2)/(m1^2 m2^2)`` (closed-form range) -- no cancellation; at ``m1 == m2``
+    With ``h(r) = r f(r)`` the difference is ``[h(r1) - h(r2)] / M^2``; it is evaluated as an exact divided
+    difference times ``ln r1 - ln r2 = 2 ln(m2/m1)`` when both ``r_k`` are in the series range
+    (``1/16 < r < 16``), or, for ``|m1 - m2| <= 1e-2 min(m1, m2)``, times ``r1 - r2 = M^2 (m2^2 - m1^2)/(m1^2 m2^2)``
+    (closed-form range) -- no cancellation; at ``m1 == m2``
     it is the derivative -- otherwise as a plain difference with the large-``r`` constant ``lim r f(r)``
     removed analytically.
 
@@ -732,20 +785,28 @@ def _gim_impl(spec: _Spec, M, m1, m2):
     (r1, w1, a1, b1, _), (r2, w2, a2, b2, _) = e1, e2
     ok1, ok2 = jnp.abs(w1) < _W, jnp.abs(w2) < _W
     ok = ok1 & ok2
-    # near, series range: H[w1, w2] (w1 - w2)
-    near_series = _series_dd(spec.h, w1, w2, near & ok) * dw
+    # one pass of the series for both endpoints and their divided difference (shared Clenshaw chains; the nodes
+    # are masked as in _phi, so the endpoint derivatives of the custom JVP reuse the same chains):
+    # both in the series range: H[w1, w2] (w1 - w2) at any separation (no cancellation)
+    tab = spec.h
+    t1 = jnp.where(ok1, (w1 - tab.mid) * (1.0 / tab.half), 0.0)
+    t2 = jnp.where(ok2, (w2 - tab.mid) * (1.0 / tab.half), 0.0)
+    h12, h1, h2 = _dd_sets(tab, ((0, 1), (0,), (1,)), True, t1, t2)
+    series = h12 * (1.0 / tab.half) * dw
     # near, closed range: r >= 16: h = c_inf - F_rem(r - 1); r <= 1/16: h = F_flipped(1/r - 1)
     large = r1 * r2 >= 1.0
     x1, x2, dx, log2 = _near_closed_masks(near, ok, a1, a2, da, b1, b2, db, w2, large)
     dd = _closed_dd((spec.rem, spec.flipped), jnp.where(large, 0, 1).astype(jnp.int32), x1, x2, dx, log2)
     near_closed = jnp.where(large, -dd * dx, dd * dx)
-    # far: plain difference φ1 - φ2, φ = f(r)/m^2 (see _phi); when both use the closed form at r >= 16,
-    # the difference of h = c_inf - F_{P_R}(r - 1) (c_inf cancelled exactly)
-    F1, phi1 = _phi(spec, *e1, iM2)
-    F2, phi2 = _phi(spec, *e2, iM2)
+    # far, at most one endpoint in the series range: plain difference φ1 - φ2, φ = f(r)/m^2 (see _phi); when
+    # both use the closed form at r >= 16, the difference of h = c_inf - F_{P_R}(r - 1) (c_inf cancelled exactly)
+    F1, c1 = _phi_closed(spec, *e1, iM2)
+    F2, c2 = _phi_closed(spec, *e2, iM2)
+    phi1 = jnp.where(ok1, h1 * iM2, c1)
+    phi2 = jnp.where(ok2, h2 * iM2, c2)
     both_big = ~ok1 & ~ok2 & (r1 >= 1.0) & (r2 >= 1.0)
     far = jnp.where(both_big, (F2 - F1) * iM2, phi1 - phi2)
-    return jnp.where(near, jnp.where(ok, near_series, near_closed) * iM2, far)
+    return jnp.where(ok, series * iM2, jnp.where(near, near_closed * iM2, far))
 
 
 def _phi(spec: _Spec, r, w, a, b, im2, iM2):
@@ -758,14 +819,20 @@ def _phi(spec: _Spec, r, w, a, b, im2, iM2):
     """
     ok = jnp.abs(w) < _W
     series = _series(spec.h, w, ok)
+    F, closed = _phi_closed(spec, r, w, a, b, im2, iM2)
+    return F, jnp.where(ok, series * iM2, closed)
+
+
+def _phi_closed(spec: _Spec, r, w, a, b, im2, iM2):
+    """(F, φ) of :func:`_phi` from the closed forms (``r >= 16`` or ``r <= 1/16``; masked in the series range)."""
+    ok = jnp.abs(w) < _W
     big = r >= 1.0
     arg = jnp.where(ok, _B_SAFE, jnp.where(big, a, b))
     small_set = spec.flipped if spec.sub is None else spec.sub
     F = _closed((spec.rem, small_set), jnp.where(ok | big, 0, 1).astype(jnp.int32), arg, jnp.where(ok, _W, jnp.abs(w)))
     # r <= 1/16: f/m^2 = F_{P~}(b)/(r m^2) = F_{P~}(b)/M^2, or (c_zero - F_sub(b))/m^2
     small = F * iM2 if spec.sub is None else (spec.c_zero - F) * im2
-    phi = jnp.where(ok, series * iM2, jnp.where(big, (spec.c_inf - F) * iM2, small))
-    return F, phi
+    return F, jnp.where(big, (spec.c_inf - F) * iM2, small)
 
 
 def _phi_mass(spec: _Spec, M, m):

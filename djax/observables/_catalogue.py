@@ -213,6 +213,53 @@ _add(
 )
 _add("m_Aprime", "GeV", "dark-photon mass (copy of the parameter)", r"m_{A'}", "m_A' (GeV)")
 
+_add(
+    "vll_mass_splitting_GeV",
+    "GeV",
+    "electroweak radiative mass splitting M_E - M_N of the vector-like doublet",
+    r"\Delta M_F",
+    "Delta M = (alpha(M_Z)/4 pi) M_F f(M_Z/M_F) = (alpha_2 M_F/4 pi) s_W^2 f(M_Z/M_F), f(r) = (r/2)[2 r^3 ln r - 2 r + "
+    "sqrt(4 - r^2)(r^2 + 2) arccos((r^2 - 2)/2)] (Cirelli, Fornengo, Strumia 2006, eq. 5); -> alpha(M_Z) M_Z/2 = "
+    "0.356 GeV for M_F >> M_Z",
+)
+_add(
+    "m_E_GeV",
+    "GeV",
+    "mass of the charged vector-like lepton E",
+    r"M_E",
+    "M_E = M_F + Delta M (M_F is the neutral state's mass M_N)",
+)
+_add(
+    "epsilon_loop",
+    "1",
+    "kinetic mixing induced by the charged vector-like lepton loop",
+    r"\epsilon_{\rm loop}",
+    "|epsilon_loop| = e |g_D Q_F| / (12 pi^2) |ln(Lambda^2 / M_F^2)| (E: charges -e and g_D Q_F; N and the dark scalars "
+    "are electrically neutral; Lambda = model.kinetic_mixing_cutoff, default 1e16 GeV)",
+)
+_add(
+    "kinetic_mixing_tuning",
+    "1",
+    "tuning of the kinetic mixing against its loop-induced value",
+    r"|\epsilon_{\rm loop}|/\epsilon",
+    "|epsilon_loop| / epsilon (> 1: a tree-level epsilon must cancel the loop)",
+)
+_add(
+    "kappa_portal",
+    "1",
+    "Higgs-portal coupling that the dark-scalar mixing needs",
+    r"\kappa",
+    "kappa = sin(2 theta)(m_S2^2 - m_S1^2)/(2 v^2), from the mass term kappa v^2 (phi_1^* phi_2 + h.c.), v = 246.22 GeV "
+    "(exact with m_S1, m_S2 the mass eigenvalues)",
+)
+_add(
+    "theta_vev_max",
+    "rad",
+    "largest scalar mixing angle a portal coupling of 1 induces",
+    r"\theta_{\rm vev}^{\max}",
+    "(1/2) arcsin(min(1, 2 v^2 / |m_S2^2 - m_S1^2|)) (kappa = 1); pi/4 where 2 v^2 >= |m_S2^2 - m_S1^2|",
+)
+
 _MU_EQ = (
     "mu_equiv = sqrt(sum_k w_k(m_A') mu_k^2), mu_k^2 = sum_j |epsilon lambda^mass_jk / mu_B|^2, "
     "lambda^mass = U^T conj(lambda^D) U, w_k = W_k(m_A')/W_tot(0) rate weights with the propagator "
@@ -248,6 +295,43 @@ _add(
     "mu_equiv at m_A' = 0: sqrt(sum_k w_k(0) mu_k^2) with the Borexino Phase-II weights",
 )
 
+# --- direct experiments beyond Borexino / XENONnT (same equivalent-moment recast, docs/physics.md section 7) ---
+_add(
+    "lz_mu_equiv_muB",
+    "mu_B",
+    "LZ-equivalent massless-photon neutrino magnetic moment",
+    r"\mu_\nu^{\mathrm{LZ}}",
+    _MU_EQ + "; LZ (WS2022 data) window 1.5-15 keV, Xe stepping; compare with 1.1e-11 mu_B (90% CL, recast "
+    "arXiv:2207.05036 of arXiv:2207.03764)",
+)
+_add(
+    "pandax4t_mu_equiv_muB",
+    "mu_B",
+    "PandaX-4T-equivalent massless-photon neutrino magnetic moment",
+    r"\mu_\nu^{\mathrm{PX4T}}",
+    _MU_EQ + "; PandaX-4T Run0+Run1 window 1-30 keV, Xe stepping (arXiv:2408.07641; no registry term: limit "
+    "not verified)",
+)
+_REACTOR_EQ = (
+    "mu_equiv = sqrt(w(m_A')) mu_e, mu_e^2 = sum_b |epsilon lambda^D_eb / mu_B|^2 (reactor nu_e-bar, no "
+    "oscillation), w = W(m_A')/W(0) the window rate weight with S(T) = 2 m_e T/(2 m_e T + m_A'^2), Vogel-Engel "
+    "reactor spectrum, Ge stepping"
+)
+_add(
+    "gemma_mu_equiv_muB",
+    "mu_B",
+    "GEMMA-equivalent massless-photon electron-antineutrino magnetic moment",
+    r"\mu_{\bar\nu_e}^{\mathrm{GEMMA}}",
+    _REACTOR_EQ + "; window 2.8-55 keV; compare with 2.9e-11 mu_B (90% CL, Beda et al. 2012/2013)",
+)
+_add(
+    "texono_mu_equiv_muB",
+    "mu_B",
+    "TEXONO-equivalent massless-photon electron-antineutrino magnetic moment",
+    r"\mu_{\bar\nu_e}^{\mathrm{TEXONO}}",
+    _REACTOR_EQ + "; window 12-60 keV; compare with 7.4e-11 mu_B (90% CL, PRD 75 (2007) 012001)",
+)
+
 #: Every key of :func:`djax.observables` (``solar=True``): read-only mapping ``name -> entry``.
 OBSERVABLE_INFO: Mapping[str, Mapping] = MappingProxyType(dict(_OBS))
 
@@ -257,6 +341,10 @@ SOLAR_OBSERVABLES = (
     "xenonnt_mu_equiv_muB",
     "red_giant_mu_equiv_muB",
     "borexino_mu_massless_muB",
+    "lz_mu_equiv_muB",
+    "pandax4t_mu_equiv_muB",
+    "gemma_mu_equiv_muB",
+    "texono_mu_equiv_muB",
 )
 
 # ------------------------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from .. import constants as C
 from .. import loops
 from ..model import Params
 from ..precision import require_x64
+from . import _constraints as con
 from . import _leptonic as lep
 
 #: Observables that are scalars per point (the ones likelihood terms and scans use).
@@ -33,6 +34,12 @@ SCALAR_OBSERVABLES = (
     "m_nu_max_eV",
     "epsilon",
     "m_Aprime",
+    "vll_mass_splitting_GeV",
+    "m_E_GeV",
+    "epsilon_loop",
+    "kinetic_mixing_tuning",
+    "kappa_portal",
+    "theta_vev_max",
 )
 
 
@@ -47,7 +54,7 @@ def _fermion_to_scalar_ratio(M, m1, m2):
     return jnp.where(ok, d_IF / jnp.where(ok, d_IS, 1.0), dF / dS)
 
 
-def _core(p: Params, solar: bool) -> dict:
+def _core(p: Params, solar: bool, cutoff) -> dict:
     dip = lep.dipole_coefficients(p)
     Cmat = dip["C"]
     out = {"dipole_C_GeV": Cmat}
@@ -77,6 +84,14 @@ def _core(p: Params, solar: bool) -> dict:
     out["m_nu_max_eV"] = jnp.max(jnp.abs(mnu))
     out["epsilon"] = jnp.asarray(p.epsilon)
     out["m_Aprime"] = jnp.asarray(p.m_Aprime)
+    # constraints the model implies on itself (docs/physics.md section 7)
+    dM = con.vll_mass_splitting(p.M_F)
+    out["vll_mass_splitting_GeV"] = dM
+    out["m_E_GeV"] = jnp.asarray(p.M_F) + dM
+    out["epsilon_loop"] = con.epsilon_loop(p.g_D, p.Q_F, p.M_F, cutoff)
+    out["kinetic_mixing_tuning"] = con.kinetic_mixing_tuning(p.g_D, p.Q_F, p.M_F, p.epsilon, cutoff)
+    out["kappa_portal"] = con.kappa_portal(p.theta, p.m_S1, p.m_S2)
+    out["theta_vev_max"] = con.theta_vev_max(p.m_S1, p.m_S2)
     if solar:
         from . import _solar_link
 
@@ -84,7 +99,7 @@ def _core(p: Params, solar: bool) -> dict:
     return out
 
 
-def observables(p: Params, *, solar: bool = True) -> dict:
+def observables(p: Params, *, solar: bool = True, kinetic_mixing_cutoff=con.KINETIC_MIXING_CUTOFF_GEV) -> dict:
     """All observables of the model at one parameter point (or a batch: leading axes are vmapped).
 
     Returns a dict of float64 arrays (complex128 for matrices):
@@ -104,13 +119,19 @@ def observables(p: Params, *, solar: bool = True) -> dict:
     ``m_nu_eV``                   one-loop Majorana mass matrix (3x3, eV); ``m_nu_sum_eV`` its trace norm
     ``borexino_mu_equiv_muB``     massless-photon moment giving the same Borexino excess (issue 3)
     ``xenonnt_mu_equiv_muB``      same for XENONnT SR0
+    ``vll_mass_splitting_GeV``    M_E - M_N from electroweak loops; ``m_E_GeV`` = M_F + that (M_F = M_N)
+    ``epsilon_loop``              |epsilon| induced by the E loop up to ``kinetic_mixing_cutoff`` (GeV);
+                                  ``kinetic_mixing_tuning`` = epsilon_loop / epsilon
+    ``kappa_portal``              Higgs-portal coupling the scalar mixing needs; ``theta_vev_max`` the
+                                  largest |theta| a portal coupling 1 induces
     ============================  ==========================================================================
 
     ``solar=False`` skips the solar-neutrino scattering observables (cheaper; no tables).
+    ``kinetic_mixing_cutoff``: the scale Lambda where epsilon vanishes (run file ``model.kinetic_mixing_cutoff``).
     """
     require_x64("djax.observables")
     batch_ndim = jnp.ndim(p.M_F)
-    fn = lambda q: _core(q, solar)  # noqa: E731
+    fn = lambda q: _core(q, solar, kinetic_mixing_cutoff)  # noqa: E731
     for _ in range(batch_ndim):
         fn = jax.vmap(fn)
     return fn(p)

@@ -30,7 +30,11 @@ w = w(0) + (w(m_lo) - w(0)) (m/m_lo)^2 (the exact small-m form, W(m) - W(0) ∝ 
 
 from __future__ import annotations
 
+import math
+
+import jax
 import jax.numpy as jnp
+import numpy as np
 
 from .. import constants as C
 from ..precision import require_x64
@@ -82,11 +86,62 @@ def mass_state_moments_sq_muB(lambda_flavour_GeV, epsilon, U):
     return jnp.sum(jnp.real(lm) ** 2 + jnp.imag(lm) ** 2, axis=0)
 
 
+#: Index pairs (a < b) of the independent entries of an antisymmetric 3x3 matrix.
+_PAIRS = ((0, 1), (0, 2), (1, 2))
+
+
+def _pair_rotation(U):
+    """R[p, q] = U_aj U_bk - U_bj U_ak for p = (j, k), q = (a, b) in ``_PAIRS`` (numpy, complex).
+
+    For antisymmetric lambda, lambda^mass_jk = (U^T lambda U)_jk = sum_{a<b} lambda_ab (U_aj U_bk - U_bj U_ak):
+    the rotation to the mass basis is a constant 3x3 map of the three independent entries.
+    """
+    U = np.asarray(U, dtype=np.complex128)
+    return np.array([[U[a, j] * U[b, k] - U[b, j] * U[a, k] for a, b in _PAIRS] for j, k in _PAIRS])
+
+
+def _pair_moments_sq_muB(lambda_flavour_GeV, epsilon, U):
+    """q_p = |eps lambda^mass_jk / mu_B|^2 for the pairs p = (j, k) = (1,2), (1,3), (2,3), antisymmetric lambda.
+
+    The same numbers as :func:`mass_basis_moments` (upper triangle, squared), with the constant rotation of
+    :func:`_pair_rotation` pre-contracted (three complex multiply-adds per pair, no matrix products); only the
+    upper triangle of ``lambda_flavour_GeV`` is read. ``U`` may be a traced array (the rotation is then built
+    in JAX).
+    """
+    lam = jnp.asarray(lambda_flavour_GeV)
+    scale = epsilon / C.MU_BOHR
+    v = [lam[a, b] * scale for a, b in _PAIRS]
+    if isinstance(U, jax.core.Tracer):
+        Uj = jnp.asarray(U)
+        rot = [[Uj[a, j] * Uj[b, k] - Uj[b, j] * Uj[a, k] for a, b in _PAIRS] for j, k in _PAIRS]
+    else:
+        rot = [[complex(x) for x in row] for row in _pair_rotation(U)]
+    out = []
+    for row in rot:
+        z = row[0] * v[0] + row[1] * v[1] + row[2] * v[2]
+        out.append(jnp.real(z) ** 2 + jnp.imag(z) ** 2)
+    return jnp.stack(out)
+
+
+def _mass_moments_sq_from_pairs(q):
+    """mu_k^2 = sum_{j != k} q_{jk} (q from :func:`_pair_moments_sq_muB`; lambda^mass is antisymmetric)."""
+    return jnp.stack([q[0] + q[1], q[0] + q[2], q[1] + q[2]])
+
+
+def _mu_equiv_from_pairs(q, m_Aprime, table):
+    """mu_equiv = sqrt(sum_k w_k(m_A') mu_k^2) from the pair moments ``q`` (see :func:`mu_equiv_muB`)."""
+    w = solar_weights(m_Aprime, table)
+    mu = _mass_moments_sq_from_pairs(q)
+    return _safe_sqrt(w[0] * mu[0] + w[1] * mu[1] + w[2] * mu[2])  # elementwise: no reduction op
+
+
 def solar_weights(m_Aprime, table):
     """w_k(m_A') = W_k(m_A')/W_tot(0) of one experiment (shape (3,)), O(1) cubic-Hermite table lookup.
 
     Args: m_Aprime (GeV, >= 0; 0 allowed); table one experiment's entry of ``solar_tables()``.
     """
+    if not any(isinstance(table[k], jax.core.Tracer) for k in ("ln_m", "ln_w", "dln_w", "w0")):
+        return _solar_weights_const(m_Aprime, _hermite_table(table))
     ln_m = jnp.asarray(table["ln_m"])
     ln_w = jnp.asarray(table["ln_w"])
     dln_w = jnp.asarray(table["dln_w"])
@@ -119,6 +174,62 @@ def solar_weights(m_Aprime, table):
     return jnp.where(below, w_below, jnp.where(above, w_above, w_in))
 
 
+_HERMITE_CACHE: dict = {}
+
+
+def _hermite_table(table):
+    """Constants of :func:`solar_weights` for a concrete (numpy) table, built once per table: the grid scalars as
+    Python floats and one row per interval i, ``[ln w_i, h dln w_i, ln w_{i+1}, h dln w_{i+1}]`` (shape (n-1, 4, 3)),
+    so that a point needs one table gather instead of four."""
+    key = id(table["ln_w"])
+    hit = _HERMITE_CACHE.get(key)
+    if hit is not None and hit[0] is table["ln_w"]:
+        return hit[1]
+    ln_m = np.asarray(table["ln_m"], dtype=np.float64)
+    ln_w = np.asarray(table["ln_w"], dtype=np.float64)
+    dln_w = np.asarray(table["dln_w"], dtype=np.float64)
+    n = ln_m.shape[0]
+    x0, x1 = float(ln_m[0]), float(ln_m[-1])
+    h = (x1 - x0) / (n - 1)
+    rows = np.stack([ln_w[:-1], dln_w[:-1] * h, ln_w[1:], dln_w[1:] * h], axis=1)
+    const = {
+        "n": n,
+        "x0": x0,
+        "h": h,
+        "m_lo": float(np.exp(x0)),
+        "m_hi": float(np.exp(x1)),
+        "x_mid": x0 + 0.5 * h,
+        "rows": rows,
+        "w0": np.asarray(table["w0"], dtype=np.float64),
+        "w_lo": np.exp(ln_w[0]),
+        "w_hi": np.exp(ln_w[-1]),
+    }
+    _HERMITE_CACHE[key] = (table["ln_w"], const)
+    return const
+
+
+def _solar_weights_const(m_Aprime, c):
+    """:func:`solar_weights` with the table constants of :func:`_hermite_table` (the same equations)."""
+    n, x0, h, m_lo, m_hi = c["n"], c["x0"], c["h"], c["m_lo"], c["m_hi"]
+    m = jnp.abs(jnp.asarray(m_Aprime, dtype=jnp.float64))
+    below = m <= m_lo
+    above = m >= m_hi
+    inside = ~(below | above)
+    x = jnp.log(jnp.where(inside, m, math.exp(c["x_mid"])))
+    t = (x - x0) / h
+    i = jnp.clip(jnp.floor(t), 0, n - 2).astype(jnp.int32)
+    s = t - i
+    row = jnp.asarray(c["rows"])[i]  # (4, 3): y0, d0, y1, d1
+    s2, s3 = s * s, s * s * s
+    y = (2 * s3 - 3 * s2 + 1) * row[0] + (s3 - 2 * s2 + s) * row[1] + (-2 * s3 + 3 * s2) * row[2] + (s3 - s2) * row[3]
+    w_in = jnp.exp(y)
+    r = jnp.where(below, m, 0.0) / m_lo
+    w_below = c["w0"] + (c["w_lo"] - c["w0"]) * r**2
+    q = m_hi / jnp.where(above, m, m_hi)
+    w_above = c["w_hi"] * q**4
+    return jnp.where(below, w_below, jnp.where(above, w_above, w_in))
+
+
 def mu_equiv_muB(lambda_flavour_GeV, epsilon, m_Aprime, table, U):
     """Equivalent massless-photon moment mu_equiv = sqrt(sum_k w_k(m_A') mu_k^2) in mu_B for one experiment.
 
@@ -146,11 +257,26 @@ def xenonnt_mu_equiv_muB(lambda_flavour_GeV, epsilon, m_Aprime, tables):
     return mu_equiv_muB(lambda_flavour_GeV, epsilon, m_Aprime, tables["xenonnt"], tables["U"])
 
 
+def lz_mu_equiv_muB(lambda_flavour_GeV, epsilon, m_Aprime, tables):
+    """mu_equiv for LZ (WS2022 data, 1.5-15 keV, stepping approximation; limit 1.1e-11 mu_B at 90 % CL from the
+    recast arXiv:2207.05036). Args as ``mu_equiv_muB``; tables = ``solar_tables()``.
+    """
+    return mu_equiv_muB(lambda_flavour_GeV, epsilon, m_Aprime, tables["lz"], tables["U"])
+
+
+def pandax4t_mu_equiv_muB(lambda_flavour_GeV, epsilon, m_Aprime, tables):
+    """mu_equiv for PandaX-4T Run0+Run1 (1-30 keV, stepping approximation; arXiv:2408.07641).
+
+    Args as ``mu_equiv_muB``; tables = ``solar_tables()``.
+    """
+    return mu_equiv_muB(lambda_flavour_GeV, epsilon, m_Aprime, tables["pandax4t"], tables["U"])
+
+
 def effective_moment_massless_muB(lambda_flavour_GeV, epsilon, tables, experiment="borexino"):
     """mu_equiv at m_A' = 0: sqrt(sum_k w_k(0) mu_k^2), w_k(0) the rate-weighted mass-state composition.
 
-    Args: lambda_flavour_GeV (3, 3); epsilon; tables = ``solar_tables()``; experiment 'borexino' | 'xenonnt'
-    (static).
+    Args: lambda_flavour_GeV (3, 3); epsilon; tables = ``solar_tables()``; experiment a key of the tables
+    ('borexino', 'xenonnt', 'lz', 'pandax4t'; static).
     """
     require_x64("djax.observables.effective_moment_massless_muB")
     mu_sq = mass_state_moments_sq_muB(lambda_flavour_GeV, epsilon, tables["U"])
@@ -187,6 +313,8 @@ __all__ = [
     "mu_equiv_muB",
     "borexino_mu_equiv_muB",
     "xenonnt_mu_equiv_muB",
+    "lz_mu_equiv_muB",
+    "pandax4t_mu_equiv_muB",
     "effective_moment_massless_muB",
     "red_giant_moment_muB",
     "OMEGA_P_RG",

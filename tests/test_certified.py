@@ -1,0 +1,198 @@
+"""The certified profile: the identity behind the factorisation, the certificate against a brute-force maximum on
+a reduced problem, feasibility of the lower value, and the job's outputs (hierarchy.csv, Dataset, resume)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import djax
+from djax import constants as C
+from djax.cli import main
+from djax.inference import CertifiedProfiler, omega_matrix, point_observables
+from djax.inference._certified import classify_terms, l_vector
+from djax.io import read_hierarchy_table
+from djax.jobs import load_config, prepare
+from djax.model import params_from_values
+from djax.observables import observables, solar_tables, solar_weights
+
+REDUCED = (Path(__file__).parent / "data" / "reduced_model.toml").read_text()
+# three free dark-sector parameters (y_e, y_mu, yp_mu), the masses and the angle fixed: brute force is cheap
+BRUTE = REDUCED.replace("[priors.y_mu]\nvalue = 0.0\n", "").replace(
+    '[priors.yp_mu]\ntype = "log_uniform"\nlow = 1e-6\nhigh = 3.0\n',
+    '[priors.yp_mu]\ntype = "signed_log_uniform"\nlow = -3.0\nhigh = 3.0\nscale = 1e-12\n'
+    '[priors.y_mu]\ntype = "signed_log_uniform"\nlow = -3.0\nhigh = 3.0\nscale = 1e-12\n',
+)
+BRUTE += '[model]\ndark_photon_decays = "invisible"\n'
+MASSES = np.array([0.012, 0.02, 0.035])
+
+
+@pytest.fixture(scope="module")
+def reduced():
+    prep = prepare(load_config(BRUTE), "optimize")
+    prof = CertifiedProfiler(prep.spec, prep.priors, cl=0.9, n_random=2, n_polish=4, outer_iters=4, inner_steps=40)
+    cands = prof.inner()
+    rows = prof.rows(MASSES, cands)
+    return prep, prof, rows
+
+
+def test_moment_from_omega_equals_the_observable():
+    """mu_X^2 = eps^2 l^T Omega_X l / mu_B^2 (Omega = Tr W - W, W = Re U diag(w) U^dagger) at random points."""
+    rng = np.random.default_rng(4)
+    t = solar_tables()
+    for _ in range(4):
+        vals = {
+            "M_F": 10 ** rng.uniform(2, 4),
+            "m_S1": 10 ** rng.uniform(1, 4),
+            "m_S2": 10 ** rng.uniform(1, 4),
+            "theta": rng.uniform(0, 1.5),
+            "g_D": 1.3,
+            "epsilon": 1e-4,
+            "m_Aprime": 10 ** rng.uniform(-3, 0.5),
+            **{k: rng.normal() for k in ("y_e", "y_mu", "y_tau", "yp_e", "yp_mu", "yp_tau")},
+        }
+        obs = observables(params_from_values({k: jnp.asarray(v) for k, v in vals.items()}))
+        lv = np.asarray(l_vector(obs["lambda_dark_GeV"]))
+        for exp in ("borexino", "xenonnt"):
+            om = omega_matrix(np.asarray(solar_weights(jnp.asarray(vals["m_Aprime"]), t[exp])), t["U"])
+            mu = vals["epsilon"] * math.sqrt(lv @ om @ lv) / C.MU_BOHR
+            assert mu == pytest.approx(float(obs[f"{exp}_mu_equiv_muB"]), rel=1e-12)
+
+
+def test_terms_are_classified_by_what_they_depend_on():
+    prep = prepare(load_config(None), "optimize")
+    roles = classify_terms(prep.spec, prep.priors)
+    ids = prep.spec.ids
+    assert [ids[i] for i in roles["direct"]] == ["borexino_mueff"]
+    assert [ids[i] for i in roles["dark"]] == ["meg2_mueg"]
+    assert sorted(ids[i] for i in roles["kinetic"]) == ["babar2017", "na64_2023"]
+
+
+def _brute_force_max(prep, m, eps):
+    """Dense grid over the latents of (y_e, y_mu, yp_mu), then a finer grid around the best cell."""
+    free = {p.name: p for p in prep.priors if not p.is_fixed and p.name not in ("epsilon", "m_Aprime")}
+    fixed = {p.name: p.value for p in prep.priors if p.is_fixed}
+    names = sorted(free)
+    thr_meg = math.log(0.1)  # Poisson zero-count 90% CL
+
+    import jax
+
+    @jax.jit
+    def value(U):
+        def one(u):
+            v = {k: jnp.asarray(fv, dtype=float) for k, fv in fixed.items()}
+            for i, n in enumerate(names):
+                v[n] = free[n].to_physical(u[i])
+            v["epsilon"], v["m_Aprime"] = jnp.asarray(eps), jnp.asarray(m)
+            obs, lnl = point_observables(v, prep.spec)
+            ok = lnl[prep.spec.ids.index("meg2_mueg")] >= thr_meg
+            return jnp.where(ok, obs["borexino_mu_equiv_muB"], 0.0)
+
+        return jax.vmap(one)(U)
+
+    lo = np.array([free[n].latent_bounds()[0] for n in names])
+    hi = np.array([free[n].latent_bounds()[1] for n in names])
+    best = 0.0
+    for _ in range(3):
+        axes = [np.linspace(a, b, 41) for a, b in zip(lo, hi)]
+        U = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, len(names))
+        v = np.asarray(value(jnp.asarray(U)))
+        i = int(np.argmax(v))
+        best = max(best, float(v[i]))
+        step = (hi - lo) / 40
+        lo, hi = np.maximum(U[i] - 2 * step, lo), np.minimum(U[i] + 2 * step, hi)
+    return best
+
+
+def test_certified_interval_contains_the_brute_force_maximum(reduced):
+    prep, prof, rows = reduced
+    for r in rows:
+        brute = _brute_force_max(prep, r["m_Aprime_GeV"], r["epsilon_max"])
+        assert r["borexino_lower_muB"] <= r["borexino_upper_muB"]
+        assert brute <= r["borexino_upper_muB"] * (1 + 1e-9)
+        assert r["borexino_lower_muB"] >= 0.5 * brute  # the inner solver finds the maximum the grid finds
+
+
+def test_lower_value_is_feasible_when_re_evaluated(reduced):
+    prep, prof, rows = reduced
+    from djax.likelihood import cl_thresholds
+
+    thr = cl_thresholds(prep.spec, 0.9)
+    direct = {"borexino_mueff"}
+    for r in rows:
+        point = dict(r["argmax_borexino"])
+        point.update({"epsilon": r["epsilon_max"], "m_Aprime": r["m_Aprime_GeV"]})
+        point.update({p.name: p.value for p in prep.priors if p.is_fixed})
+        obs, lnl = point_observables({k: jnp.asarray(v) for k, v in point.items()}, prep.spec)
+        for tid, v, t in zip(prep.spec.ids, np.asarray(lnl), thr):
+            if tid not in direct:
+                assert v >= t - 1e-8, tid
+        assert float(obs["borexino_mu_equiv_muB"]) == pytest.approx(r["borexino_lower_muB"], rel=1e-10)
+
+
+def test_xenonnt_over_borexino_follows_the_suppression_factors(reduced):
+    """The two maximisations are separate; their ratio must still be the ratio of the experiments' suppression
+    factors for the maximising point's flavour content, sqrt(l^T Omega_Xe l / l^T Omega_Bx l), to 1 %."""
+    prep, prof, rows = reduced
+    t = solar_tables()
+    for r in rows:
+        point = dict(r["argmax_borexino"])
+        point.update({"epsilon": r["epsilon_max"], "m_Aprime": r["m_Aprime_GeV"]})
+        point.update({p.name: p.value for p in prep.priors if p.is_fixed})
+        obs = observables(params_from_values({k: jnp.asarray(v) for k, v in point.items()}))
+        lv = np.asarray(l_vector(obs["lambda_dark_GeV"]))
+        m = jnp.asarray(r["m_Aprime_GeV"])
+        s = {e: lv @ omega_matrix(np.asarray(solar_weights(m, t[e])), t["U"]) @ lv for e in ("borexino", "xenonnt")}
+        ratio = r["xenonnt_lower_muB"] / r["borexino_lower_muB"]
+        assert ratio == pytest.approx(math.sqrt(s["xenonnt"] / s["borexino"]), rel=0.01)
+
+
+def test_neighbouring_masses_differ_only_by_epsilon_max_and_suppression(reduced):
+    """lower(m) / (epsilon_max(m) S(m)) is the same at every mass (S from the maximising point's flavour content)."""
+    prep, prof, rows = reduced
+    t = solar_tables()
+    point = dict(rows[0]["argmax_borexino"])
+    point.update({p.name: p.value for p in prep.priors if p.is_fixed})
+    point.update({"epsilon": 1.0, "m_Aprime": 0.02})
+    obs = observables(params_from_values({k: jnp.asarray(v) for k, v in point.items()}))
+    lv = np.asarray(l_vector(obs["lambda_dark_GeV"]))
+    ratios = []
+    for r in rows:
+        om = omega_matrix(np.asarray(solar_weights(jnp.asarray(r["m_Aprime_GeV"]), t["borexino"])), t["U"])
+        ratios.append(r["borexino_lower_muB"] / (r["epsilon_max"] * math.sqrt(lv @ om @ lv)))
+    assert np.ptp(ratios) / np.mean(ratios) < 0.01
+
+
+def test_optimize_job_writes_the_certified_table_and_resumes(tmp_path):
+    run = tmp_path / "b.toml"
+    run.write_text(
+        BRUTE + "[optimize]\nn_starts = 2\nsteps = 20\n[optimize.profile]\nlow = 0.012\nhigh = 0.035\nn_points = 3\n"
+        "n_starts = 1\nn_polish = 2\nouter_iters = 2\ninner_steps = 20\nbatch = 2\n[output]\nplots = false\n"
+    )
+    out = tmp_path / "o"
+    res = djax.optimize(str(run), out=str(out), progress=False, quiet=True)
+    table = read_hierarchy_table(out / "hierarchy.csv")
+    assert list(table["m_Aprime_GeV"]) == pytest.approx([0.012, math.sqrt(0.012 * 0.035), 0.035])
+    assert set(table["status"]) <= {"converged", "not converged", "excluded"}
+    assert np.all(np.asarray(table["borexino_lower_muB"]) <= np.asarray(table["borexino_upper_muB"]))
+    ds = res.hierarchy
+    assert ds["borexino_upper"].attrs["units"] == "mu_B" and ds["m_Aprime"].attrs["units"] == "GeV"
+    np.testing.assert_allclose(ds["borexino_lower"].values, table["borexino_lower_muB"], rtol=1e-9)
+    cert = json.loads((out / "hierarchy_certificate.json").read_text())
+    assert cert["terms"]["dark"] == ["meg2_mueg"] and len(cert["rows"]) == 3
+    # a resumed finished run recomputes nothing and writes the same table
+    before = (out / "hierarchy.csv").read_text()
+    assert main(["optimize", str(run), "--out", str(out), "--resume"]) == 0
+    assert (out / "hierarchy.csv").read_text() == before
+    # a non-separable term set is refused with the key named (the tuning eps_loop / eps couples eps and g_D)
+    run2 = tmp_path / "c.toml"
+    text = run.read_text().replace(
+        "[priors.g_D]\nvalue = 1.0\n", '[priors.g_D]\ntype = "uniform"\nlow = 0.1\nhigh = 1.0\n'
+    )
+    run2.write_text(text + '[likelihood]\ninclude = ["eps_loop_naturalness"]\n')  # eps_loop/eps: eps and g_D
+    assert main(["optimize", str(run2), "--out", str(tmp_path / "o2")]) == 2

@@ -5,9 +5,9 @@ given as arrays of the 13 real parameters (real Yukawas, Q_F = 1):
 
     C^{ji} = e/(32 pi^2) { M (-s c) y_j y'_i [I_F(r_1)/m_1^2 - I_F(r_2)/m_2^2]
              + (1/2) [m_i y_j y_i (c^2 L_1 + s^2 L_2) + m_j y'_j y'_i (s^2 L_1 + c^2 L_2)] },  L_k = L_F(r_k)/m_k^2
-    BR(mu -> e gamma) = m_mu^3 (1 - m_e^2/m_mu^2)^3 / (4 pi Gamma_mu) (|C^{e mu}|^2 + |C^{mu e}|^2)  (PHYSICS.md 4.1)
-    lambda_ab = g_D M/(16 pi^2) (-s c) (y_a y'_b - y_b y'_a) [K(r_1)/m_1^2 - K(r_2)/m_2^2]      (PHYSICS.md 4.2)
-    mu_k^2 = sum_j |eps (U^T lambda U)_jk / mu_B|^2,  mu_equiv = sqrt(sum_k w_k(m_A') mu_k^2)  (PHYSICS.md 4.3)
+    BR(mu -> e gamma) = m_mu^3 (1 - m_e^2/m_mu^2)^3 / (4 pi Gamma_mu) (|C^{e mu}|^2 + |C^{mu e}|^2)  (docs/physics.md section 3)
+    lambda_ab = g_D M/(16 pi^2) (-s c) (y_a y'_b - y_b y'_a) [K(r_1)/m_1^2 - K(r_2)/m_2^2]      (docs/physics.md section 3)
+    mu_k^2 = sum_j |eps (U^T lambda U)_jk / mu_B|^2,  mu_equiv = sqrt(sum_k w_k(m_A') mu_k^2)  (docs/physics.md section 6)
     ln L = ln(1 - cl) x / x_90 per term (Poisson, zero events), with
            x/x_90 = BR/BR_90,  (mu_equiv/mu_90)^2,  (eps / eps_90(m_A'))^2 (NA64 2023, BaBar 2017; 0 off-range)
 

@@ -1,7 +1,7 @@
 r"""Export djax's dipole coefficients as a WCxf file (``WET`` / ``WET-4`` / ``WET-3`` EFT, ``flavio`` basis).
 
 djax computes the charged-lepton dipole matrix in flavio's WET convention (``djax.observables(p)
-["dipole_C_GeV"]``, PHYSICS.md 4.1)::
+["dipole_C_GeV"]``, docs/physics.md section 3)::
 
     L = C^{ji} (lbar_j sigma^{mu nu} P_R l_i) F_{mu nu} + h.c.      (row j outgoing, column i decaying lepton)
 

@@ -305,7 +305,7 @@ def test_pseudo_dirac_identity(a, b):
 
 
 def test_fermion_part_does_not_cancel():
-    """With a dark-charged VLL both radiated parts contribute to the Majorana moment (PHYSICS.md 4.2 note)."""
+    """With a dark-charged VLL both radiated parts contribute to the Majorana moment (docs/physics.md section 3)."""
     A, B = _model_couplings([0.5, 0.2, 0.1], [0.1, 0.6, 0.3], 0.5)
     lam = D.majorana_transition_moment(1000.0, jnp.array([300.0, 700.0]), A, B, 1.0, -1.0)
     ratio = abs(lam.fermion[0, 1]) / abs(lam.scalar[0, 1])

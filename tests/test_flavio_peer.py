@@ -51,7 +51,7 @@ def test_br_formula_matches_flavio(l_i, l_j, C_ji, C_ij):
     ours = float(D.radiative_branching_ratio(C_ji, C_ij, m_i, gamma_i, m_j=m_j))
     ref = _flavio_br(l_i, l_j, C_ji, C_ij)
     assert ours == pytest.approx(ref, rel=1e-10, abs=0)
-    # the massless-final-state form used in PHYSICS.md differs by (1 - m_j^2/m_i^2)^3
+    # the massless-final-state form (no phase-space factor) differs by (1 - m_j^2/m_i^2)^3
     ours0 = float(D.radiative_branching_ratio(C_ji, C_ij, m_i, gamma_i))
     assert ours0 * (1 - (m_j / m_i) ** 2) ** 3 == pytest.approx(ref, rel=1e-10, abs=0)
 

@@ -181,3 +181,14 @@ def test_scan_allowed_criterion_uses_the_run_files_cl(prepared):
     spec, priors = prepared.spec, prepared.priors
     assert bool(build_point_fn(spec, priors, cl=0.9)(point)["allowed"])
     assert not bool(build_point_fn(spec, priors, cl=0.5)(point)["allowed"])  # threshold ln(0.5) = -0.69
+
+
+def test_tau_terms_that_cannot_act_are_flagged():
+    """The embedded run file fixes y_tau = yp_tau = 0: with the full preset its tau decay terms cannot act, and
+    prepare says so; freeing the tau Yukawas silences the warning."""
+    notes = prepare(load_config(None, {"likelihood.preset": "full"}), "optimize").notes
+    flagged = [n for n in notes if "needs a tau Yukawa" in n]
+    assert {n.split(":")[0] for n in flagged} == {"term babar_taueg", "term belle_taumug"}
+    free = {"priors.y_tau": {"type": "signed_log_uniform"}, "priors.yp_tau": {"type": "signed_log_uniform"}}
+    notes = prepare(load_config(None, {"likelihood.preset": "full", **free}), "optimize").notes
+    assert not [n for n in notes if "needs a tau Yukawa" in n]

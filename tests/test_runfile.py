@@ -109,7 +109,7 @@ def test_default_file_equals_schema_defaults():
         "m_Aprime",
         "epsilon",
     )
-    # the default box of PHYSICS.md section 1
+    # the default box of the parameter schema
     assert cfg.prior("M_F").low == 100.0 and cfg.prior("M_F").high == 1e4
     assert cfg.prior("M_F").type == "log_uniform" and cfg.prior("theta").type == "uniform"
     assert cfg.prior("y_e").high == pytest.approx(math.sqrt(4 * math.pi), rel=1e-15, abs=0)

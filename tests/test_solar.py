@@ -1,4 +1,4 @@
-"""Solar-neutrino scattering with a dark-photon-mediated transition moment (PHYSICS.md 4.3)."""
+"""Solar-neutrino scattering with a dark-photon-mediated transition moment (docs/physics.md section 6)."""
 
 from __future__ import annotations
 

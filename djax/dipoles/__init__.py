@@ -15,7 +15,7 @@ Leading order in ``m_ext/M``, ``m_ext/m_S`` (:func:`dirac_dipole`; ``r_k = M_F^2
                               + (m_i A*_jk A_ik + m_j B*_jk B_ik) [Q_F L_F - Q_S L_S](r_k)/2 } / m_k^2
 
 with ``I_F, I_S, L_F, L_S`` from :mod:`djax.loops`. For a charged lepton (``Q_F = -1``, neutral scalars) this is
-PHYSICS.md 4.1. Observables: ``Δa_l = (4 m_l/e) Re C^{ll}``, ``d_l = -2 Im C^{ll}``,
+docs/physics.md section 3. Observables: ``Δa_l = (4 m_l/e) Re C^{ll}``, ``d_l = -2 Im C^{ll}``,
 ``BR(l_i -> l_j γ) = m_i^3/(4πΓ_i)(|C^{ji}|^2 + |C^{ij}|^2)``.
 
 Majorana external states (:func:`majorana_transition_moment`): ``λ_ab = 2 (C^{ba} - C^{ab})``

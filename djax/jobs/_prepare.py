@@ -121,6 +121,7 @@ def prepare(config: RunConfig, job: str | None = None) -> Prepared:
         if e.status in ("memory", "projection", "unknown"):
             notes.append(f"term {i}: value has status {e.status!r} ({e.reference}); re-check before relying on it")
     notes += decay_mode_notes(config, spec)
+    notes += fixed_parameter_notes(config, spec)
     notes += model_constraint_notes(config, ids)
     fp = job_fingerprint(config, job, reg, ids)
     return Prepared(config, job, reg, tuple(ids), spec, tuple(config.priors), fp, tuple(notes))
@@ -147,6 +148,26 @@ def model_constraint_notes(config: RunConfig, ids) -> list[str]:
             f"model.dark_photon_decays = {config.model.dark_photon_decays!r}: term bbn_cmb_mass is the BBN + Planck "
             "bound on an electrophilic (visibly decaying) thermal A' (Sabti et al. 2020); it is used unchanged"
         )
+    return out
+
+
+#: Observables that vanish unless a tau Yukawa (y_tau or yp_tau) is non-zero.
+TAU_OBSERVABLES = ("br_tau_e_gamma", "br_tau_mu_gamma", "delta_a_tau", "d_tau_ecm")
+
+
+def fixed_parameter_notes(config: RunConfig, spec: TermSpec) -> list[str]:
+    """Warnings for terms whose observable cannot change because the parameters it needs are fixed to zero in
+    [priors] (the tau decays with y_tau = yp_tau = 0)."""
+    pri = {p.name: p for p in config.priors}
+    tau_off = all(pri[n].is_fixed and float(pri[n].value) == 0.0 for n in ("y_tau", "yp_tau") if n in pri)
+    out = []
+    if tau_off:
+        for tid, obs in zip(spec.scalar_ids, spec.observables):
+            if obs in TAU_OBSERVABLES:
+                out.append(
+                    f"term {tid}: cannot act: {obs} needs a tau Yukawa and [priors] fixes y_tau = yp_tau = 0 "
+                    "(free them to let the tau terms constrain the model)"
+                )
     return out
 
 

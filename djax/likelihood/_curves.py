@@ -2,7 +2,7 @@
 
 A curve is a :class:`CurveTable` of plain arrays (the cleaned, strictly increasing points of a digitised
 limit, see ``djax.io.load_curve``); nothing here reads files. Interpolation is linear in
-``log epsilon`` vs ``log m`` (PHYSICS.md section 4.4)::
+``log epsilon`` vs ``log m`` (docs/dark_photon.md)::
 
     log eps_90(m) = interp(log m, log_m, log_eps)            for  m_lo <= m <= m_hi
     eps_90(m)     = +inf                                      otherwise (the curve says nothing there)
@@ -146,7 +146,7 @@ def eps90(m, table: CurveTable):
 
 
 def combined_envelope(m, tables: CurveTable, include=None):
-    """Combined bound = pointwise minimum of eps_90 over the included curves (PHYSICS.md 4.4).
+    """Combined bound = pointwise minimum of eps_90 over the included curves (docs/dark_photon.md).
 
         eps_comb(m) = min_k { eps_90,k(m) : k included and m inside curve k }     (+inf if none)
 

@@ -1,4 +1,4 @@
-"""Pure likelihood-term forms for published limits and measurements (PHYSICS.md section 5).
+"""Pure likelihood-term forms for published limits and measurements (docs/physics.md, likelihood forms).
 
 Every form returns ln L (float64), normalised so that ln L = 0 at zero signal (upper limits and
 counting) or at the central value (Gaussian): only differences of ln L matter. ``x`` is the

@@ -1,4 +1,4 @@
-r"""One-loop Feynman-parameter functions for fermion-scalar dipoles (PHYSICS.md section 3).
+r"""One-loop Feynman-parameter functions for fermion-scalar dipoles (docs/physics.md section 2).
 
 With ``r = M_F^2 / m_S^2`` (``M_F`` the fermion, ``m_S`` the scalar in the loop)::
 

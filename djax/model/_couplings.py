@@ -1,4 +1,4 @@
-"""Map from Lagrangian parameters to broken-phase couplings (PHYSICS.md section 1).
+"""Map from Lagrangian parameters to broken-phase couplings (docs/physics.md section 1).
 
 L ⊃ - Σ_{k=1,2} S_k^* [ Nbar (A_ak P_L + B_ak P_R) nu_a + Ebar (A_ak P_L + B_ak P_R) l_a ] + h.c.
 A_ak = y_a O_1k,  B_ak = y'_a O_2k,  O = [[c, s], [-s, c]],  c = cos(theta), s = sin(theta).

@@ -1,6 +1,6 @@
 """The dark-sector parameter pytree and its validation.
 
-Model (PHYSICS.md section 1): a vector-like lepton doublet F = (N, E) of mass ``M_F`` and dark charge ``Q_F``,
+Model (docs/physics.md section 1): a vector-like lepton doublet F = (N, E) of mass ``M_F`` and dark charge ``Q_F``,
 two complex dark scalars mixed by the angle ``theta`` into mass eigenstates of masses ``m_S1``, ``m_S2``,
 Yukawa vectors ``y`` (A-type, phi_1) and ``yp`` (B-type, phi_2) over (e, mu, tau), the dark gauge coupling
 ``g_D``, the dark-photon mass ``m_Aprime`` and the kinetic mixing ``epsilon``. Masses in GeV.

@@ -6,7 +6,7 @@ structure is used explicitly: every chirally enhanced sum Σ_k A*_ak B_bk f(r_k)
 ``djax.loops.gim_difference``. The generic engine in ``djax.dipoles`` gives the same numbers (tested) for any
 field content.
 
-Equations (PHYSICS.md 4.1, 4.2, 4.5; derivations in docs/physics.md):
+Equations (derivations in docs/physics.md sections 3-5):
 
     C^{ji} = e/(32 pi^2) Σ_k [ M A*_jk B_ik I_F(r_k) + (m_i A*_jk A_ik + m_j B*_jk B_ik) L_F(r_k)/2 ] / m_Sk^2
     BR(l_i -> l_j gamma) = m_i^3 / (4 pi Gamma_i) (1 - m_j^2/m_i^2)^3 (|C^{ji}|^2 + |C^{ij}|^2)
@@ -63,7 +63,7 @@ def radiative_branching_ratios(Cmat) -> dict:
     """BR(l_i -> l_j gamma) = m_i^3/(4 pi Gamma_i) (1 - m_j^2/m_i^2)^3 (|C^{ji}|^2 + |C^{ij}|^2).
 
     For (mu, e), (tau, e), (tau, mu). The two-body phase-space factor (1 - m_j^2/m_i^2)^3 of the dipole operator
-    is not in PHYSICS.md 4.1; it is 1 - 7e-5 for mu -> e gamma and 1 - 1.06e-2 for tau -> mu gamma (flavio
+    is kept; it is 1 - 7e-5 for mu -> e gamma and 1 - 1.06e-2 for tau -> mu gamma (flavio
     includes it; tested against flavio).
     """
 

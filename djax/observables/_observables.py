@@ -107,7 +107,7 @@ def observables(p: Params, *, solar: bool = True, kinetic_mixing_cutoff=con.KINE
     ============================  ==========================================================================
     key                           meaning
     ============================  ==========================================================================
-    ``dipole_C_GeV``              C^{ji} (3x3 complex, GeV^-1), flavio WET convention (PHYSICS.md 4.1)
+    ``dipole_C_GeV``              C^{ji} (3x3 complex, GeV^-1), flavio WET convention (docs/physics.md section 3)
     ``br_mu_e_gamma`` ...         BR(mu->e gamma), BR(tau->e gamma), BR(tau->mu gamma)
     ``br_mu_3e``                  BR(mu->3e) in dipole dominance
     ``cr_mu_e_{Au,Ti,Al}``        mu->e conversion over capture, dipole dominance (Kitano et al. 2002)
@@ -117,7 +117,7 @@ def observables(p: Params, *, solar: bool = True, kinetic_mixing_cutoff=con.KINE
     ``lambda_dark_muB``           the same in Bohr magnetons; ``lambda_dark_{fermion,scalar}_muB`` its parts
     ``lambda_em_muB``             epsilon * lambda^D (EM-like moment for |q^2| >> m_A'^2)
     ``m_nu_eV``                   one-loop Majorana mass matrix (3x3, eV); ``m_nu_sum_eV`` its trace norm
-    ``borexino_mu_equiv_muB``     massless-photon moment giving the same Borexino excess (issue 3)
+    ``borexino_mu_equiv_muB``     massless-photon moment giving the same Borexino excess (docs/physics.md section 6)
     ``xenonnt_mu_equiv_muB``      same for XENONnT SR0
     ``vll_mass_splitting_GeV``    M_E - M_N from electroweak loops; ``m_E_GeV`` = M_F + that (M_F = M_N)
     ``epsilon_loop``              |epsilon| induced by the E loop up to ``kinetic_mixing_cutoff`` (GeV);

@@ -1,4 +1,4 @@
-"""Solar-neutrino electron scattering through a dark-photon-mediated transition moment (PHYSICS.md 4.3), pure JAX.
+"""Solar-neutrino electron scattering through a dark-photon-mediated transition moment (docs/physics.md section 6), pure JAX.
 
 The kinetically mixed dark photon turns the Majorana dark transition moment lambda^D (GeV^-1, antisymmetric in
 flavour) into an electromagnetic-like moment with a propagator factor (q^2 = -2 m_e T):
@@ -287,7 +287,7 @@ def red_giant_moment_muB(lambda_flavour_GeV, epsilon, m_Aprime, omega_p=OMEGA_P_
     """Photon-dipole-equivalent moment for plasmon decay gamma* -> nu_a nu_b and a smooth applicability mask.
 
     mu_RG^2 = sum_{a<b} |eps lambda_ab / mu_B|^2 = (1/2) sum_ab |eps lambda_ab/mu_B|^2 (sum over distinct final
-    pairs; basis independent; a pseudo-Dirac pair gives the Dirac moment, PHYSICS.md 4.2). The red-giant bound
+    pairs; basis independent; a pseudo-Dirac pair gives the Dirac moment, docs/physics.md section 3). The red-giant bound
     (1.2e-12 mu_B, 95 % CL, Capozzi & Raffelt, PRD 102 (2020) 083007) applies only for m_A' << omega_p: the
     plasmon (K^2 = omega_p^2) couples through eps omega_p^2/(omega_p^2 - m_A'^2), so the rate is suppressed by
     ~(omega_p/m_A')^4 above omega_p. mask = 1/(1 + (m_A'/omega_p)^4) models that (1 below, (omega_p/m)^4 above;

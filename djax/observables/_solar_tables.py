@@ -1,6 +1,6 @@
 """Solar-neutrino inputs and the m_A'-only weight tables for the Borexino / XENONnT emulations (numpy only).
 
-This module is the *table builder* of PHYSICS.md 4.3. It runs once (``functools.lru_cache``), uses plain numpy,
+This module is the *table builder* of docs/physics.md section 6. It runs once (``functools.lru_cache``), uses plain numpy,
 does no file I/O, and hands ``djax.observables._solar`` a pytree of float64 numpy arrays. The pure-JAX side then
 evaluates the dark-photon-mediated transition-moment signal in O(1) per point.
 

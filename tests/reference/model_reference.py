@@ -1,6 +1,6 @@
 """Independent high-precision reference for the model observables (mpmath, 50 digits).
 
-Evaluates PHYSICS.md's formulas literally: Feynman-parameter integrals by mpmath quadrature and the explicit
+Evaluates the model's formulas literally: Feynman-parameter integrals by mpmath quadrature and the explicit
 sum over scalar mass eigenstates k (no GIM factorisation, no closed forms), so it shares no code with djax.
 Run as a script to print the reference numbers for the default benchmark point.
 """

@@ -1,4 +1,4 @@
-"""Independent reference for the solar-neutrino weight tables (PHYSICS.md 4.3), by adaptive quadrature.
+"""Independent reference for the solar-neutrino weight tables (docs/physics.md section 6), by adaptive quadrature.
 
 djax builds W_k(m) = sum_s int dE phi_s P_ek int dT f(T) (1/T - 1/E) S(T; m)^2 with the *recoil* integral
 outermost (fixed piecewise Gauss-Legendre in ln T), the energy integral innermost, evaluated once on a ln m grid

@@ -310,7 +310,19 @@ def mass_restricted_priors(spec: TermSpec, priors, dark_idx, thr, *, Q_F=1.0, br
     first = len(ok) - int(np.argmin(ok[::-1])) if not ok.all() else 0
     if first >= len(ok) or not ok[first:].all() or first == 0:
         return tuple(priors)
-    low = float(grid[first - 1])  # the bound covers the last excluded node's cell too
+    low = float(grid[first])  # the first allowed node (the certificate widens the box by one node, see below)
+    return tuple(dataclasses.replace(p, low=low) if p.name == "M_F" else p for p in priors)
+
+
+def _widened_by_a_node(priors, original, n=4001):
+    """The certificate's M_F box: the restricted box extended down to the excluded node below it (the bound then
+    covers the whole cell in which the collider bound sets in)."""
+    pM, p0 = _prior(priors, "M_F"), _prior(original, "M_F")
+    if pM is None or pM.is_fixed or p0.is_fixed or pM.low == p0.low:
+        return tuple(priors)
+    grid = np.geomspace(p0.low, p0.high, n)
+    below = grid[grid < pM.low]
+    low = float(below[-1]) if below.size else float(p0.low)
     return tuple(dataclasses.replace(p, low=low) if p.name == "M_F" else p for p in priors)
 
 
@@ -926,11 +938,13 @@ class CertifiedProfiler:
         self.thr = np.asarray(cl_thresholds(spec, cl))
         self.roles = classify_terms(spec, self.priors, Q_F=Q_F, br_inv=br_inv)
         self.bounds = dark_bounds(spec, self.priors, self.roles["dark"], self.thr, Q_F=Q_F, br_inv=br_inv)
+        original = self.priors
         self.priors = mass_restricted_priors(spec, self.priors, self.roles["dark"], self.thr, Q_F=Q_F, br_inv=br_inv)
+        self.cert_priors = _widened_by_a_node(self.priors, original)
         n_s = len(spec.scalar_ids)
         self.dark_spec = sub_spec(spec, self.roles["dark"], kinetic=False)
         self.kin_spec = sub_spec(spec, [i for i in self.roles["kinetic"] if i < n_s], kinetic=True)
-        self.cert = certificate(self.priors, self.bounds, Q_F=Q_F, grid=self.grid)
+        self.cert = certificate(self.cert_priors, self.bounds, Q_F=Q_F, grid=self.grid)
         self.tables = solar_tables()
         self.non_direct = np.sort(np.concatenate([self.roles["kinetic"], self.roles["dark"]])).astype(int)
 

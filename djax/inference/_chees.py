@@ -29,7 +29,6 @@ between segments.
 from __future__ import annotations
 
 import math
-import sys
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
@@ -47,14 +46,11 @@ from ..precision import require_x64
 from ._nuts import (
     STAT_NAMES,
     CheckpointStore,
-    SamplingInterrupted,
     SamplingResult,
-    _info,
     _partition_kwargs,
     _plain,
     default_segment,
-    state_from_arrays,
-    state_to_arrays,
+    drive_segments,
 )
 
 __all__ = ["run_chees", "SPACES", "ChEESState"]
@@ -524,92 +520,19 @@ def run_chees(
     def run_segment(st, dyn_leaves, n):
         return compiled(st, dyn_leaves, jnp.asarray(n, jnp.int32))
 
-    prog = {
-        "phase": "warmup",
-        "warmup_done": 0,
-        "draws_done": 0,
-        "site_names": None,
-        "timings": {"init": 0.0, "warmup": 0.0, "sampling": 0.0},
-    }
-    segments: list[dict[str, np.ndarray]] = []
-    stored = store.load() if store is not None else None
-    if stored is not None:
-        prog.update({k: stored["progress"][k] for k in prog})
-        if prog["draws_done"] > num_samples:
-            raise ValueError(f"the checkpoint already holds {prog['draws_done']} draws > num_samples={num_samples}")
-        state = state_from_arrays(stored["state"], state)
-        segments = list(stored["segments"])
-    t0_prev = dict(prog["timings"])
-    timings_now = {"init": time.perf_counter() - t_start, "warmup": 0.0, "sampling": 0.0}
-
-    def save(phase, new_state, seg_arrays=None):
-        prog["phase"] = phase
-        prog["timings"] = {k: t0_prev[k] + timings_now[k] for k in ("init", "warmup", "sampling")}
-        if store is not None:
-            store.save(dict(prog), state_to_arrays(new_state), seg_arrays)
-
-    pbar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        pbar = tqdm(
-            total=num_warmup + num_samples,
-            initial=prog["warmup_done"] + prog["draws_done"],
-            desc="warmup" if prog["warmup_done"] < num_warmup else "sample",
-            file=sys.stderr,
-        )
-    seg_counter = 0
-    try:
-        t0 = time.perf_counter()
-        while prog["warmup_done"] < num_warmup:
-            n = min(seg, num_warmup - prog["warmup_done"])
-            state, _ = run_segment(state, dyn, n)
-            jax.block_until_ready(state)
-            prog["warmup_done"] += n
-            timings_now["warmup"] = time.perf_counter() - t0
-            save("warmup", state)
-            if pbar is not None:
-                pbar.update(n)
-                pbar.set_postfix_str(
-                    f"step size {float(jnp.exp(state.log_eps)):.3g}, T {float(jnp.exp(state.log_T)):.3g}",
-                    refresh=False,
-                )
-            seg_counter += 1
-            if on_segment is not None:
-                on_segment(_info(prog, seg_counter, "warmup"))
-        if pbar is not None:
-            pbar.set_description("sample")
-        t0 = time.perf_counter()
-        n_div = sum(int(np.sum(s["stat_4"])) for s in segments)
-        while prog["draws_done"] < num_samples:
-            n = min(seg, num_samples - prog["draws_done"])
-            state, (post, stats) = run_segment(state, dyn, n)
-            post = {k: np.asarray(v)[:, :n] for k, v in post.items()}
-            if prog["site_names"] is None:
-                prog["site_names"] = sorted(post)
-            seg_arrays = {f"post_{i}": post[k] for i, k in enumerate(prog["site_names"])}
-            seg_arrays.update({f"stat_{i}": np.asarray(v)[:, :n] for i, v in enumerate(stats)})
-            segments.append(seg_arrays)
-            prog["draws_done"] += n
-            timings_now["sampling"] = time.perf_counter() - t0
-            save("sampling", state, seg_arrays)
-            n_div += int(np.sum(seg_arrays["stat_4"]))
-            if pbar is not None:
-                pbar.update(n)
-                pbar.set_postfix_str(f"divergences {n_div}", refresh=False)
-            seg_counter += 1
-            if on_segment is not None:
-                on_segment(_info(prog, seg_counter, "sampling"))
-    except KeyboardInterrupt:
-        if pbar is not None:
-            pbar.close()
-        msg = (
-            f"sampling interrupted after {prog['warmup_done']}/{num_warmup} warm-up and "
-            f"{prog['draws_done']}/{num_samples} draws"
-        )
-        raise SamplingInterrupted(msg, None, prog["warmup_done"], prog["draws_done"]) from None
-    if pbar is not None:
-        pbar.close()
+    state, prog, segments, total = drive_segments(
+        run_segment,
+        state,
+        dyn,
+        store=store,
+        num_warmup=num_warmup,
+        num_samples=num_samples,
+        seg=seg,
+        progress=progress,
+        on_segment=on_segment,
+        t_start=t_start,
+        warmup_postfix=lambda s: f"step size {float(jnp.exp(s.log_eps)):.3g}, T {float(jnp.exp(s.log_T)):.3g}",
+    )
 
     samples: dict[str, np.ndarray] = {}
     deterministic: dict[str, np.ndarray] = {}
@@ -622,7 +545,6 @@ def run_chees(
     imm = np.asarray(state.inv_mass)
     settings["trajectory_length"] = float(np.exp(state.log_T))
     settings["step_size"] = float(np.exp(state.log_eps))
-    total = {k: t0_prev[k] + timings_now[k] for k in ("init", "warmup", "sampling")}
     total["total"] = sum(total.values())
     return SamplingResult(
         samples, deterministic, stats, settings, total, {"all": np.broadcast_to(imm, (num_chains,) + imm.shape).copy()}

@@ -328,7 +328,64 @@ def run_nuts(
     else:
         run_segment = jax.jit(lambda st, d, n: jax.lax.map(lambda s_: _segment_single(s_, d, n), st))
 
-    # ---- resume
+    state, prog, segments, total = drive_segments(
+        run_segment,
+        state,
+        dyn,
+        store=store,
+        num_warmup=num_warmup,
+        num_samples=num_samples,
+        seg=seg,
+        progress=progress,
+        on_segment=on_segment,
+        t_start=t_start,
+        warmup_postfix=lambda s: f"step size {float(jnp.mean(s.adapt_state.step_size)):.3g}",
+    )
+
+    # ---- assemble
+    samples: dict[str, np.ndarray] = {}
+    deterministic: dict[str, np.ndarray] = {}
+    for i, name in enumerate(prog["site_names"]):
+        arr = np.concatenate([s[f"post_{i}"] for s in segments], axis=1)
+        (samples if name in latent_names else deterministic)[name] = arr
+    stats = {name: np.concatenate([s[f"stat_{i}"] for s in segments], axis=1) for i, name in enumerate(STAT_NAMES)}
+    stats["diverging"] = stats["diverging"].astype(bool)
+    stats["tree_depth"] = (np.floor(np.log2(np.maximum(stats["n_steps"], 1))) + 1).astype(np.int64)
+    imm = state.adapt_state.inverse_mass_matrix
+    imm = {",".join(k): np.asarray(v) for k, v in imm.items()} if isinstance(imm, dict) else {"all": np.asarray(imm)}
+    total["total"] = sum(total.values())
+    return SamplingResult(samples, deterministic, stats, settings, total, imm)
+
+
+def _plain(v):
+    from ._diagnostics import plain_data
+
+    return plain_data(v)
+
+
+def default_segment(num_warmup: int, num_samples: int) -> int:
+    """About ten segments per phase."""
+    return max(1, math.ceil(max(num_warmup, num_samples) / 10))
+
+
+def drive_segments(
+    run_segment,
+    state,
+    dyn,
+    *,
+    store,
+    num_warmup: int,
+    num_samples: int,
+    seg: int,
+    progress: bool,
+    on_segment,
+    t_start: float,
+    warmup_postfix,
+):
+    """The segmented, resumable loop shared by the samplers: warm-up segments, then sampling segments, each stored
+    (``store.save``) as it completes; a stored run continues where it stopped (bit-identical). ``run_segment(state,
+    dyn, n) -> (state, (post, stats))`` runs ``n <= seg`` steps; ``warmup_postfix(state)`` is the progress-bar text.
+    Returns ``(state, prog, segments, timings)``."""
     prog = {
         "phase": "warmup",
         "warmup_done": 0,
@@ -375,7 +432,7 @@ def run_nuts(
             save("warmup", state)
             if pbar is not None:
                 pbar.update(n)
-                pbar.set_postfix_str(f"step size {float(jnp.mean(state.adapt_state.step_size)):.3g}", refresh=False)
+                pbar.set_postfix_str(warmup_postfix(state), refresh=False)
             seg_counter += 1
             if on_segment is not None:
                 on_segment(_info(prog, seg_counter, "warmup"))
@@ -413,31 +470,8 @@ def run_nuts(
     if pbar is not None:
         pbar.close()
 
-    # ---- assemble
-    samples: dict[str, np.ndarray] = {}
-    deterministic: dict[str, np.ndarray] = {}
-    for i, name in enumerate(prog["site_names"]):
-        arr = np.concatenate([s[f"post_{i}"] for s in segments], axis=1)
-        (samples if name in latent_names else deterministic)[name] = arr
-    stats = {name: np.concatenate([s[f"stat_{i}"] for s in segments], axis=1) for i, name in enumerate(STAT_NAMES)}
-    stats["diverging"] = stats["diverging"].astype(bool)
-    stats["tree_depth"] = (np.floor(np.log2(np.maximum(stats["n_steps"], 1))) + 1).astype(np.int64)
-    imm = state.adapt_state.inverse_mass_matrix
-    imm = {",".join(k): np.asarray(v) for k, v in imm.items()} if isinstance(imm, dict) else {"all": np.asarray(imm)}
     total = {k: t0_prev[k] + timings_now[k] for k in ("init", "warmup", "sampling")}
-    total["total"] = sum(total.values())
-    return SamplingResult(samples, deterministic, stats, settings, total, imm)
-
-
-def _plain(v):
-    from ._diagnostics import plain_data
-
-    return plain_data(v)
-
-
-def default_segment(num_warmup: int, num_samples: int) -> int:
-    """About ten segments per phase."""
-    return max(1, math.ceil(max(num_warmup, num_samples) / 10))
+    return state, prog, segments, total
 
 
 def _info(prog: dict, seg: int, phase: str) -> dict:

@@ -124,10 +124,10 @@ def time_call(fn: Callable[[], Any], repeats: int, *, warmup: int = 1) -> dict:
 # prior points: uniform in the latent variables of the default prior box
 # ------------------------------------------------------------------------------------------------------
 def prior_box():
-    """The 13 default priors (``djax.model.DEFAULT_PRIORS``): names, latent bounds, specs."""
-    from djax.model import resolve_priors
+    """The 13 priors of the box (``djax.model.PRIOR_BOX``, every parameter free): names, latent bounds, specs."""
+    from djax.model import PRIOR_BOX, resolve_priors
 
-    pri = resolve_priors()
+    pri = resolve_priors(PRIOR_BOX)
     lo = np.array([p.latent_bounds()[0] for p in pri])
     hi = np.array([p.latent_bounds()[1] for p in pri])
     return pri, lo, hi

@@ -34,10 +34,10 @@ def _setup():
 
 
 def _prior_sampler(jax, jnp):
-    """Points uniform in the latent variables of the default prior box, drawn on the device."""
-    from djax.model import DEFAULT_PRIORS, params_from_values
+    """Points uniform in the latent variables of the prior box (djax.model.PRIOR_BOX, all 13 free), drawn on the device."""
+    from djax.model import PRIOR_BOX, params_from_values
 
-    pri = [p for n, p in DEFAULT_PRIORS.items() if n != "alpha_D"]
+    pri = [p for n, p in PRIOR_BOX.items() if n != "alpha_D"]
     lo = jnp.asarray([p.latent_bounds()[0] for p in pri])
     hi = jnp.asarray([p.latent_bounds()[1] for p in pri])
 
@@ -120,9 +120,9 @@ def streamed_scan(n_points, chunk):
     """``djax.inference.run_scan`` over n_points with no store (summaries only): device memory stays flat."""
     jax = _setup()
     from djax.inference import build_point_fn, run_scan
-    from djax.model import DEFAULT_PRIORS
+    from djax.model import PRIOR_BOX
 
-    priors = [p for n, p in DEFAULT_PRIORS.items() if n != "alpha_D"]
+    priors = [p for n, p in PRIOR_BOX.items() if n != "alpha_D"]
     point_fn = build_point_fn(_spec(), priors, derived=())
     t0 = time.perf_counter()
     res = run_scan(

@@ -71,14 +71,14 @@ def _worker_memory(n_points: int, chunk: int, out_dir: str) -> dict:
     from djax.inference import run_scan
     from djax.io import ScanStore
     from djax.likelihood import evaluate_log_likelihood
-    from djax.model import params_from_values, resolve_priors
+    from djax.model import PRIOR_BOX, params_from_values, resolve_priors
 
     spec = resolve_terms("paper")
 
     def point_fn(v):
         return {"loglike": evaluate_log_likelihood(params_from_values(v), spec)}
 
-    priors = resolve_priors()  # the 13 default priors (g_D, not alpha_D)
+    priors = resolve_priors(PRIOR_BOX)  # the 13 priors of the box, all free (g_D, not alpha_D)
     # one tiny scan first: imports, compilation of the chunk shape, zarr set-up (baseline RSS)
     run_scan(
         point_fn,

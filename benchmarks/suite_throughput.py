@@ -1,6 +1,6 @@
 """``throughput``: points per second of ``djax.observables``, the joint "paper" ln L, and ln L + gradient vs N.
 
-Points are drawn uniformly in the latent variables of the default prior box (13 parameters). Inputs are
+Points are drawn uniformly in the latent variables of the prior box (``djax.model.PRIOR_BOX``, all 13 parameters free). Inputs are
 generated on the device beforehand (a pool of at most 4 distinct chunks); N above the chunk size is run as a
 Python loop over chunks of one compiled function (blocking on every chunk). Compilation is excluded (one warm-up
 call per compiled shape); the figure is the median over ``repeats`` of N / wall time.

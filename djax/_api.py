@@ -8,12 +8,20 @@ resolution entirely.
 from __future__ import annotations
 
 import functools
+import warnings
 from pathlib import Path
 from typing import Any
 
 from .inference import DEFAULT_DERIVED, make_model
 from .io import resolve_likelihood
-from .likelihood import PRESET_DECAYS, TermSpec, decay_mode_br_inv, evaluate_log_likelihood, evaluate_terms
+from .likelihood import (
+    PRESET_DECAYS,
+    TermSpec,
+    decay_mode_br_inv,
+    evaluate_log_likelihood,
+    evaluate_terms,
+    terms_blocked_by_fixed,
+)
 from .model import resolve_priors
 
 
@@ -85,8 +93,10 @@ def numpyro_model(
 ):
     """The dark-sector NumPyro model for a likelihood ``preset`` and ``priors``.
 
-    Default priors: the box of the parameter schema (``djax.model.DEFAULT_PRIORS``; ``djax check`` prints it),
-    all 13 parameters free. Deterministic sites: the physical parameters, ``lnL_<term>`` for every term and the
+    Default priors: ``djax.model.DEFAULT_PRIORS``, the same as the CLI's embedded run file (``djax check``
+    prints them): the schema's box with y_tau = yp_tau = 0 fixed (the reference study's e-mu family), 11 free
+    parameters; ``priors=djax.model.PRIOR_BOX`` frees all 13. A term that cannot act under the priors (a tau
+    term with the tau Yukawas fixed) raises a ``UserWarning``. Deterministic sites: the physical parameters, ``lnL_<term>`` for every term and the
     ``derived`` observables. Usage::
 
         model = djax.numpyro_model("paper")
@@ -94,9 +104,12 @@ def numpyro_model(
         mcmc.run(jax.random.PRNGKey(0))
     """
     spec = resolve_terms(preset, registry=registry, include=include, exclude=exclude, alpha_e=alpha_e, edm=edm)
+    resolved = resolve_priors(priors)
+    for tid, why in terms_blocked_by_fixed(spec, resolved).items():
+        warnings.warn(f"djax: term {tid}: cannot act: {why}", UserWarning, stacklevel=2)
     return make_model(
         spec,
-        resolve_priors(priors),
+        resolved,
         Q_F=Q_F,
         br_inv=_br_inv(preset, br_inv),
         derived=derived,

@@ -611,6 +611,40 @@ def list_presets(preset: str | None = None) -> list[dict]:
     return rows
 
 
+def presets_markdown(registry=None) -> str:
+    """Markdown tables of the likelihood presets: one row per preset (decay mode, number of terms, description),
+    then one row per registry term (limit, CL, form, experiment, arXiv, status) with the presets and option
+    variants it enters (``docs/physics.md`` embeds the text; ``scripts/gen_presets_table.py`` regenerates it)."""
+    from . import likelihood as lk
+
+    lines = ["| preset | A' decays it is meant for | terms | description |", "|---|---|---|---|"]
+    for r in list_presets():
+        desc = str(r["description"]).replace("|", "\\|")
+        lines.append(f"| `{r['name']}` | {r['dark_photon_decays'] or 'any'} | {r['n_terms']} | {desc} |")
+    lines += [
+        "",
+        "| term | observable | limit | CL | form | experiment | arXiv | status | kind | presets |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    member = preset_membership()
+    order = {p: i for i, p in enumerate(lk.PRESETS)}
+
+    def where(tid):
+        labels = member.get(tid, [])
+        return sorted(labels, key=lambda x: (order.get(x.split("[")[0], 99), x))
+
+    for r in list_terms(registry=registry):
+        cl = f"{100 * r['cl']:g} %" if r.get("cl") else ""
+        presets = ", ".join(f"`{x}`" for x in where(r["id"])) or ("option" if "option" in r["tags"] else "none")
+        limit = str(r["limit"]).replace("|", "\\|")
+        exp = str(r["experiment"] or "").replace("|", "\\|")
+        lines.append(
+            f"| `{r['id']}` | `{r['observable']}` | {limit} | {cl} | {r['form']} | {exp} | "
+            f"{r['arxiv'] or ''} | {r['status']} | {r['kind']} | {presets} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 # ----------------------------------------------------------------------------------------------------------
 # BibTeX
 # ----------------------------------------------------------------------------------------------------------

@@ -132,6 +132,9 @@ def test_numpyro_model_density_matches_likelihood():
     latent = {}
     logprior = 0.0
     for pr in priors:
+        if pr.is_fixed:
+            assert vals[pr.name] == pr.value
+            continue
         lo, hi = pr.latent_bounds()
         x = vals[pr.name]
         u = float(pr.to_latent(float(x)))
@@ -141,6 +144,42 @@ def test_numpyro_model_density_matches_likelihood():
     ll = float(djax.log_likelihood(p, "paper"))
     assert math.isclose(float(ld), ll + logprior, rel_tol=1e-10, abs_tol=1e-10)
     assert "lnL_meg2_mueg" in trace and "br_mu_e_gamma" in trace and "borexino_mu_equiv_muB" in trace
+
+
+def test_defaults_are_the_same_from_cli_and_python():
+    """One default prior set: the embedded run file (CLI), resolve_priors() and numpyro_model() resolve the same
+    13 priors, y_tau = yp_tau = 0 fixed, the other 11 free over the box."""
+    from numpyro.handlers import seed, trace
+
+    from djax.io import load_run
+    from djax.model import DEFAULT_FIXED, PRIOR_BOX
+
+    cli = load_run(None).priors
+    py = resolve_priors()
+    assert cli == py
+    assert [p.name for p in py if p.is_fixed] == ["y_tau", "yp_tau"] == list(DEFAULT_FIXED)
+    for p in py:
+        if not p.is_fixed:
+            assert p == PRIOR_BOX[p.name]
+    sites = trace(seed(numpyro_model("paper"), 0)).get_trace()
+    sampled = {k.removesuffix("__u") for k, v in sites.items() if v["type"] == "sample" and not v["is_observed"]}
+    assert sampled == {p.name for p in cli if not p.is_fixed}
+    assert len(sampled) == 11
+    # the box frees all 13
+    assert all(not p.is_fixed for p in resolve_priors(PRIOR_BOX))
+
+
+def test_tau_terms_warn_when_the_default_fixes_tau():
+    with pytest.warns(UserWarning, match="term belle_taumug: cannot act"):
+        numpyro_model("full")
+    import warnings
+
+    from djax.model import PRIOR_BOX
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        numpyro_model("full", priors=PRIOR_BOX)
+        numpyro_model("paper")
 
 
 def test_default_priors_cover_the_physics_box():

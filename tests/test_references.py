@@ -107,3 +107,20 @@ def test_djax_and_the_study_agree_with_citation_cff(capsys):
     assert study["fields"]["eprint"] == ref["identifiers"][0]["value"].removeprefix("arXiv:")
     assert study["fields"]["author"].split(",")[0] == ref["authors"][0]["family-names"]
     assert study["fields"]["year"] == str(ref["year"])
+
+
+def test_committed_presets_tables_are_up_to_date():
+    spec = importlib.util.spec_from_file_location("gen_presets_table", ROOT / "scripts" / "gen_presets_table.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    text = (ROOT / "docs" / "physics.md").read_text(encoding="utf-8")
+    assert mod.render(text) == text, "docs/physics.md presets tables are out of date: run scripts/gen_presets_table.py"
+    assert mod.main(["--check"]) == 0
+    reg = djax.io.load_registry()
+    body = text[text.index(mod.START) : text.index(mod.END)]
+    rows = [line for line in body.splitlines() if line.startswith("| `") and line.count("|") == 11]
+    assert sorted(r.split("`")[1] for r in rows) == sorted(reg.ids)  # every registry term, one row each
+    full = djax.likelihood.preset_ids("full")
+    for r in rows:
+        tid = r.split("`")[1]
+        assert (tid in full) == ("`full`" in r.rsplit("|", 2)[1]), tid

@@ -22,7 +22,7 @@ from djax.io import (
     resolved_toml,
     validate_run,
 )
-from djax.model import DEFAULT_PRIORS
+from djax.model import DEFAULT_PRIORS, PRIOR_BOX
 
 INVALID = sorted((Path(__file__).parent / "data" / "invalid_runs").glob("*.toml"))
 
@@ -76,25 +76,15 @@ def test_default_file_equals_schema_defaults():
     text = default_run_text()
     assert text.lstrip().startswith("#")  # commented
     cfg = load_run()
-    # the embedded file is the schema default except that it fixes the tau Yukawas to 0: the reference
-    # study's e-mu family (a run file that does not mention them leaves them free)
-    tau_off = {"priors": {"y_tau": {"value": 0.0}, "yp_tau": {"value": 0.0}}}
-    assert cfg == validate_run({"schema": 1, "model": {"dark_photon_decays": "invisible"}, **tau_off})
+    # the embedded file is the schema default: y_tau = yp_tau = 0 fixed (the reference study's e-mu family),
+    # which a run file that does not mention them gets too; a table with a type frees them over the box
+    assert cfg == validate_run({"schema": 1, "model": {"dark_photon_decays": "invisible"}})
     assert cfg.run.job == "sample" and cfg.likelihood.preset == "paper"
-    assert cfg.free_parameters == (
-        "M_F",
-        "m_S1",
-        "m_S2",
-        "theta",
-        "y_e",
-        "y_mu",
-        "yp_e",
-        "yp_mu",
-        "g_D",
-        "m_Aprime",
-        "epsilon",
-    )
-    assert validate_run({"schema": 1}).free_parameters == (
+    emu = ("M_F", "m_S1", "m_S2", "theta", "y_e", "y_mu", "yp_e", "yp_mu", "g_D", "m_Aprime", "epsilon")
+    assert cfg.free_parameters == emu
+    assert validate_run({"schema": 1}).free_parameters == emu
+    tau_free = {"y_tau": {"type": "signed_log_uniform"}, "yp_tau": {"type": "signed_log_uniform"}}
+    assert validate_run({"schema": 1, "priors": tau_free}).free_parameters == (
         "M_F",
         "m_S1",
         "m_S2",
@@ -109,6 +99,7 @@ def test_default_file_equals_schema_defaults():
         "m_Aprime",
         "epsilon",
     )
+    assert validate_run({"schema": 1, "priors": tau_free}).prior("y_tau") == PRIOR_BOX["y_tau"]
     # the default box of the parameter schema
     assert cfg.prior("M_F").low == 100.0 and cfg.prior("M_F").high == 1e4
     assert cfg.prior("M_F").type == "log_uniform" and cfg.prior("theta").type == "uniform"
@@ -158,7 +149,9 @@ def test_custom_values_and_fixed_defaults():
         {"schema": 1, "priors": {"M_F": {"value": 500.0}, "m_Aprime": {"value": 0.01}}, "scan": {"n_points": 1e6}}
     )
     assert cfg.prior("M_F").is_fixed and cfg.prior("M_F").value == 500.0
-    assert "M_F" not in cfg.free_parameters and len(cfg.free_parameters) == 11
+    assert (
+        "M_F" not in cfg.free_parameters and len(cfg.free_parameters) == 9
+    )  # 13 - 2 fixed here - 2 tau fixed by default
     # default projections that touch a fixed parameter are dropped, not errors; profile switched off
     assert cfg.scan.projections == ()
     assert cfg.optimize.profile.enabled is False

@@ -293,20 +293,24 @@ def _term_notes(prep, what):
 
 def test_prepare_warns_about_terms_that_cannot_act():
     p = _notes('dark_photon_decays = "visible"', "paper")
-    assert _term_notes(p, "cannot act") == ["na64_2023", "babar2017"]
+    assert _term_notes(p, "cannot act with model.dark_photon_decays") == ["na64_2023", "babar2017"]
     assert any(n.startswith("likelihood.preset 'paper' is meant for") for n in p.notes)
     assert "model.dark_photon_decays = 'visible'" in check_text(p) and "babar2014" not in check_text(p)
     p = _notes('dark_photon_decays = "invisible"', "minimal")
-    assert _term_notes(p, "cannot act") == list(VISIBLE)
+    assert _term_notes(p, "cannot act with model.dark_photon_decays") == list(VISIBLE)
     p = _notes('dark_photon_decays = "invisible"', "full")
-    assert _term_notes(p, "cannot act") == list(VISIBLE)
+    assert _term_notes(p, "cannot act with model.dark_photon_decays") == list(VISIBLE)
+    # and, with the default priors (tau Yukawas fixed), the tau decays
+    assert _term_notes(p, "needs a tau Yukawa") == ["babar_taueg", "belle_taumug"]
     assert not any(n.startswith("likelihood.preset") for n in p.notes)
     p = _notes('dark_photon_decays = "visible"', "minimal")
-    assert _term_notes(p, "cannot act") == [] and not any(n.startswith("likelihood.preset") for n in p.notes)
+    assert _term_notes(p, "cannot act with model.dark_photon_decays") == [] and not any(
+        n.startswith("likelihood.preset") for n in p.notes
+    )
     text = check_text(p)
     assert "babar2014_visible" in text and "visible_curve" in text
     p = _notes('dark_photon_decays = "mixed"\nbr_invisible = 0.5', "full")
-    assert _term_notes(p, "cannot act") == []
+    assert _term_notes(p, "cannot act with model.dark_photon_decays") == []
     assert p.fingerprint["model"]["dark_photon_decays"] == "mixed" and p.fingerprint["model"]["br_invisible"] == 0.5
     terms = p.fingerprint["likelihood"]["terms"]
     assert len(terms["e137_andreas2012"]["file_sha256"]) == 64

@@ -22,7 +22,7 @@ from ..io import (
     term_provenance,
     with_overrides,
 )
-from ..likelihood import MNU_TERMS, PRESET_DECAYS, TermSpec, inactive_terms
+from ..likelihood import MNU_TERMS, PRESET_DECAYS, TermSpec, inactive_terms, terms_blocked_by_fixed
 from ..model import Prior
 
 
@@ -152,23 +152,10 @@ def model_constraint_notes(config: RunConfig, ids) -> list[str]:
 
 
 #: Observables that vanish unless a tau Yukawa (y_tau or yp_tau) is non-zero.
-TAU_OBSERVABLES = ("br_tau_e_gamma", "br_tau_mu_gamma", "delta_a_tau", "d_tau_ecm")
-
-
 def fixed_parameter_notes(config: RunConfig, spec: TermSpec) -> list[str]:
-    """Warnings for terms whose observable cannot change because the parameters it needs are fixed to zero in
-    [priors] (the tau decays with y_tau = yp_tau = 0)."""
-    pri = {p.name: p for p in config.priors}
-    tau_off = all(pri[n].is_fixed and float(pri[n].value) == 0.0 for n in ("y_tau", "yp_tau") if n in pri)
-    out = []
-    if tau_off:
-        for tid, obs in zip(spec.scalar_ids, spec.observables):
-            if obs in TAU_OBSERVABLES:
-                out.append(
-                    f"term {tid}: cannot act: {obs} needs a tau Yukawa and [priors] fixes y_tau = yp_tau = 0 "
-                    "(free them to let the tau terms constrain the model)"
-                )
-    return out
+    """Warnings for terms whose observable cannot change because the parameters it needs are fixed in [priors]
+    (the tau decays with y_tau = yp_tau = 0, the default)."""
+    return [f"term {tid}: cannot act: {why}" for tid, why in terms_blocked_by_fixed(spec, config.priors).items()]
 
 
 def decay_mode_notes(config: RunConfig, spec: TermSpec) -> list[str]:

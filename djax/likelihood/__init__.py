@@ -43,12 +43,14 @@ from ._presets import (
     preset_ids,
 )
 from ._terms import (
+    TAU_OBSERVABLES,
     cl_thresholds,
     evaluate_log_likelihood,
     evaluate_terms,
     inactive_terms,
     is_direct,
     needs_solar,
+    terms_blocked_by_fixed,
     terms_from_observables,
 )
 from ._visible import DECAY_MODES, VisibleTable, VisibleTerms, decay_mode_br_inv, visible_terms_loglike
@@ -92,6 +94,8 @@ __all__ = [
     "is_direct",
     "needs_solar",
     "inactive_terms",
+    "terms_blocked_by_fixed",
+    "TAU_OBSERVABLES",
     "PRESET_DECAYS",
     "VISIBLE",
     "DECAY_MODES",

@@ -8,11 +8,13 @@ from ._params import FIELDS as FIELDS
 from ._params import Params as Params
 from ._params import check_params as check_params
 from ._schema import DARK_COUPLINGS as DARK_COUPLINGS
+from ._schema import DEFAULT_FIXED as DEFAULT_FIXED
 from ._schema import DEFAULT_PRIORS as DEFAULT_PRIORS
 from ._schema import DEFAULT_SIGNED_LOG_SCALE as DEFAULT_SIGNED_LOG_SCALE
 from ._schema import PARAMETER_INFO as PARAMETER_INFO
 from ._schema import PARAMETER_NAMES as PARAMETER_NAMES
 from ._schema import PERTURBATIVITY_BOUND as PERTURBATIVITY_BOUND
+from ._schema import PRIOR_BOX as PRIOR_BOX
 from ._schema import PRIOR_TYPES as PRIOR_TYPES
 from ._schema import SQRT_4PI as SQRT_4PI
 from ._schema import ParameterInfo as ParameterInfo
@@ -46,6 +48,8 @@ __all__ = [
     "Prior",
     "make_prior",
     "DEFAULT_PRIORS",
+    "DEFAULT_FIXED",
+    "PRIOR_BOX",
     "prior_from_table",
     "resolve_priors",
     "free_parameters",

@@ -288,10 +288,12 @@ def _default(name, type, low, high, scale=None):
     return make_prior(name, type, low, high, scale=scale)
 
 
-#: The default prior box: log-uniform masses and epsilon, signed-log-uniform Yukawas (both signs, scale
-#: 1e-12), flat theta and g_D. m_A' spans the common range of the NA64 2023 (from 1.055 MeV) and BaBar 2017
-#: (to 7.9999 GeV) curves: a curve that ends inside the box is a likelihood cliff that traps NUTS chains.
-DEFAULT_PRIORS: Mapping[str, Prior] = MappingProxyType(
+#: The prior box: every parameter free over its default range -- log-uniform masses and epsilon,
+#: signed-log-uniform Yukawas (both signs, scale 1e-12), flat theta and g_D. m_A' spans the common range of the
+#: NA64 2023 (from 1.055 MeV) and BaBar 2017 (to 7.9999 GeV) curves: a curve that ends inside the box is a
+#: likelihood cliff that traps NUTS chains. A run-file table that names a prior type without bounds takes them
+#: from here (``[priors.y_tau] type = "signed_log_uniform"`` frees y_tau over the box).
+PRIOR_BOX: Mapping[str, Prior] = MappingProxyType(
     {
         "M_F": _default("M_F", "log_uniform", 100.0, 1.0e4),
         "m_S1": _default("m_S1", "log_uniform", 10.0, 1.0e4),
@@ -308,10 +310,22 @@ DEFAULT_PRIORS: Mapping[str, Prior] = MappingProxyType(
     }
 )
 
+#: Parameters that :data:`DEFAULT_PRIORS` fixes, with their values: the tau couplings of the reference study's
+#: e-mu family (y_tau = y'_tau = 0). Presets with tau terms ("full") need them freed; djax warns when a term
+#: cannot act because of them.
+DEFAULT_FIXED: Mapping[str, float] = MappingProxyType({"y_tau": 0.0, "yp_tau": 0.0})
+
+#: The default priors, the same for the CLI (the embedded run file) and Python (``djax.numpyro_model``,
+#: :func:`resolve_priors`): :data:`PRIOR_BOX` with the parameters of :data:`DEFAULT_FIXED` fixed.
+DEFAULT_PRIORS: Mapping[str, Prior] = MappingProxyType(
+    {n: (make_prior(n, "fixed", value=DEFAULT_FIXED[n]) if n in DEFAULT_FIXED else p) for n, p in PRIOR_BOX.items()}
+)
+
 
 def prior_from_table(name: str, table: Mapping[str, Any]) -> Prior:
     """A prior from a run-file table (``type``, ``low``, ``high``, ``value``, ``scale``); missing bounds and type
-    fall back to :data:`DEFAULT_PRIORS`; a table with only ``value`` is a fixed prior."""
+    fall back to :data:`PRIOR_BOX` (so a table frees a parameter that :data:`DEFAULT_PRIORS` fixes); a table with
+    only ``value`` is a fixed prior."""
     key = f"priors.{name}"
     allowed = ("type", "low", "high", "value", "scale")
     for k in table:
@@ -319,7 +333,7 @@ def prior_from_table(name: str, table: Mapping[str, Any]) -> Prior:
             raise SchemaError(f"{key}.{k}", f"unknown key; allowed keys: {', '.join(allowed)}")
     if name not in PARAMETER_INFO:
         raise SchemaError(key, f"unknown parameter; parameters are {', '.join(PARAMETER_INFO)}")
-    d = DEFAULT_PRIORS[name]
+    d = PRIOR_BOX[name]
     kind = table.get("type", "fixed" if "value" in table else d.type)
     if not isinstance(kind, str):
         raise SchemaError(f"{key}.type", f"expected one of {', '.join(map(repr, PRIOR_TYPES))}, got {kind!r}")
@@ -335,7 +349,8 @@ def prior_from_table(name: str, table: Mapping[str, Any]) -> Prior:
 
 
 def resolve_priors(priors: Any = None, *, dark_coupling: str = "g_D") -> tuple[Prior, ...]:
-    """Priors for all 13 parameters in canonical order, defaults filled in.
+    """Priors for all 13 parameters in canonical order, the missing ones from :data:`DEFAULT_PRIORS` (y_tau and
+    yp_tau fixed to 0; pass ``PRIOR_BOX`` or tables for them to free them).
 
     ``priors``: None, a sequence of :class:`Prior`, or a mapping ``name -> Prior | number (fixed) |
     (type, low, high[, scale]) | run-file table``. Unknown names raise :class:`SchemaError`.
@@ -347,6 +362,8 @@ def resolve_priors(priors: Any = None, *, dark_coupling: str = "g_D") -> tuple[P
     elif isinstance(priors, Mapping):
         items = []
         for n, v in priors.items():
+            if priors is PRIOR_BOX and n not in names:
+                continue  # the box names both dark couplings; the model samples one
             if isinstance(v, Prior):
                 items.append(v)
             elif isinstance(v, (int, float)) and not isinstance(v, bool):
@@ -414,6 +431,8 @@ __all__ = [
     "parameter_names",
     "Prior",
     "make_prior",
+    "PRIOR_BOX",
+    "DEFAULT_FIXED",
     "DEFAULT_PRIORS",
     "prior_from_table",
     "resolve_priors",

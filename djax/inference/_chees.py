@@ -413,11 +413,17 @@ def run_chees(
         lp = sum(jnp.sum(tr[n]["fn"].log_prob(tr[n]["value"])) for n in names)
         return lj - lp
 
+    # one jitted function per point quantity, shared by every call site (initialisation, trajectory, prior moves,
+    # draws): JAX traces the model once per quantity instead of once per site, and vmap batches the traced jaxpr
+    vg_one = jax.jit(jax.value_and_grad(potential))
+    loglike_one = jax.jit(_loglike_one)
+    post_point = jax.jit(post_one)
+
     def loglike(xs, kw):
-        return jax.vmap(lambda x: _loglike_one(x, kw))(xs)
+        return jax.vmap(loglike_one, in_axes=(0, None))(xs, kw)
 
     def vg(xs, kw):
-        return jax.vmap(jax.value_and_grad(lambda x: potential(x, kw)))(xs)
+        return jax.vmap(vg_one, in_axes=(0, None))(xs, kw)
 
     reflect = space == "latent" and bool(np.any(np.isfinite(np.asarray(lo)) | np.isfinite(np.asarray(hi))))
     if max_leapfrog < 1:
@@ -508,7 +514,7 @@ def run_chees(
 
         st, xb, sb = jax.lax.fori_loop(0, n, body, (st, xbuf, sbuf))
         flat = xb.reshape((seg * num_chains, d))
-        post = jax.lax.map(lambda x: post_one(x, kw), flat, batch_size=min(seg * num_chains, 1024))
+        post = jax.lax.map(lambda x: post_point(x, kw), flat, batch_size=min(seg * num_chains, 1024))
         post = jax.tree.map(lambda a: jnp.swapaxes(a.reshape((seg, num_chains) + a.shape[1:]), 0, 1), post)
         sb = tuple(jnp.swapaxes(b, 0, 1) for b in sb)
         return st, (post, sb)

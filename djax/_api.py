@@ -90,13 +90,16 @@ def numpyro_model(
     br_inv: float | None = None,
     derived=DEFAULT_DERIVED,
     record_terms: bool = True,
+    yukawa_structure: str = "shared",
 ):
     """The dark-sector NumPyro model for a likelihood ``preset`` and ``priors``.
 
     Default priors: ``djax.model.DEFAULT_PRIORS``, the same as the CLI's embedded run file (``djax check``
     prints them): the schema's box with y_tau = yp_tau = 0 fixed (the reference study's e-mu family), 11 free
     parameters; ``priors=djax.model.PRIOR_BOX`` frees all 13. A term that cannot act under the priors (a tau
-    term with the tau Yukawas fixed) raises a ``UserWarning``. Deterministic sites: the physical parameters, ``lnL_<term>`` for every term and the
+    term with the tau Yukawas fixed) raises a ``UserWarning``. ``yukawa_structure = "separate"`` (the run file's
+    ``model.yukawa_structure``) gives the charged VLL member its own B-type Yukawa y'_E: three more parameters
+    ``ypE_e, ypE_mu, ypE_tau`` (default priors as yp_*, ypE_tau fixed to 0). Deterministic sites: the physical parameters, ``lnL_<term>`` for every term and the
     ``derived`` observables. Usage::
 
         model = djax.numpyro_model("paper")
@@ -104,7 +107,7 @@ def numpyro_model(
         mcmc.run(jax.random.PRNGKey(0))
     """
     spec = resolve_terms(preset, registry=registry, include=include, exclude=exclude, alpha_e=alpha_e, edm=edm)
-    resolved = resolve_priors(priors)
+    resolved = resolve_priors(priors, yukawa_structure=yukawa_structure)
     for tid, why in terms_blocked_by_fixed(spec, resolved).items():
         warnings.warn(f"djax: term {tid}: cannot act: {why}", UserWarning, stacklevel=2)
     return make_model(

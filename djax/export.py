@@ -166,7 +166,7 @@ def _plain(x):
 def _metadata(params, obs, eft: str, scale: float) -> dict:
     import djax
 
-    point = {name: _plain(getattr(params, name)) for name in djax.model.FIELDS}
+    point = {name: _plain(getattr(params, name)) for name in djax.model.FIELDS if getattr(params, name) is not None}
     predictions = {
         k: float(np.asarray(obs[k]))
         for k in (

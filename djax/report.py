@@ -26,6 +26,7 @@ give keeps its value of the benchmark point :meth:`djax.Params.default`::
     theta = 0.785398      # rad
     y_e = 4e-4            # or  y  = [4e-4, 8e-4, 0.0]   (e, mu, tau)
     yp_mu = -4e-4         # or  yp = [8e-4, -4e-4, 0.0]
+    ypE_mu = -4e-4        # or  ypE = [...]: an own y'_E of the charged member E (absent: y'_E = y', shared)
     g_D = 0.3             # or  alpha_D = 0.00716 (= g_D^2 / 4 pi)
     m_Aprime = 0.05       # GeV
     epsilon = 1e-5
@@ -144,7 +145,7 @@ def text_table(
 # point files
 # ----------------------------------------------------------------------------------------------------------
 FLAVOURS = ("e", "mu", "tau")
-#: Scalar keys of a point file (the 13 real parameters, alpha_D and Q_F) and the vector keys.
+#: Scalar keys of a point file (the 13 real parameters, y'_E, alpha_D and Q_F) and the vector keys.
 SCALAR_KEYS = (
     "M_F",
     "m_S1",
@@ -156,13 +157,16 @@ SCALAR_KEYS = (
     "yp_e",
     "yp_mu",
     "yp_tau",
+    "ypE_e",
+    "ypE_mu",
+    "ypE_tau",
     "g_D",
     "alpha_D",
     "m_Aprime",
     "epsilon",
     "Q_F",
 )
-VECTOR_KEYS = ("y", "yp")
+VECTOR_KEYS = ("y", "yp", "ypE")
 POINT_KEYS = SCALAR_KEYS + VECTOR_KEYS
 _POINT_TABLES = ("params", "point")
 
@@ -297,7 +301,8 @@ def read_point_values(path: str | os.PathLike) -> dict:
 
 def params_with(values: Mapping[str, float], *, base=None, Q_F: float | None = None, file="<point>"):
     """:class:`djax.Params` from ``base`` (default :meth:`djax.Params.default`) with ``values`` replaced; ``Q_F``
-    (the run file's) applies unless the values give one. Checked with :func:`djax.check_params`."""
+    (the run file's) applies unless the values give one. A ``ypE_*`` value sets ``yp_E`` (its other entries: the
+    base's y'_E, i.e. y' when the base shares it). Checked with :func:`djax.check_params`."""
     import jax.numpy as jnp
 
     from .model import Params, check_params
@@ -306,15 +311,25 @@ def params_with(values: Mapping[str, float], *, base=None, Q_F: float | None = N
     d = {f: np.asarray(getattr(p, f)) for f in ("M_F", "m_S1", "m_S2", "theta", "g_D", "m_Aprime", "epsilon", "Q_F")}
     y = np.array(np.asarray(p.y), dtype=np.result_type(np.asarray(p.y).dtype, float))
     yp = np.array(np.asarray(p.yp), dtype=np.result_type(np.asarray(p.yp).dtype, float))
+    ypE = (
+        None if p.yp_E is None else np.array(np.asarray(p.yp_E), dtype=np.result_type(np.asarray(p.yp_E).dtype, float))
+    )
     if Q_F is not None and "Q_F" not in values:
         d["Q_F"] = np.asarray(float(Q_F))
     for k, v in values.items():
-        if k.startswith("yp_"):
+        if k.startswith("ypE_"):
+            ypE = {} if ypE is None else ypE
+            ypE[FLAVOURS.index(k[4:])] = v
+        elif k.startswith("yp_"):
             yp[FLAVOURS.index(k[3:])] = v
         elif k.startswith("y_"):
             y[FLAVOURS.index(k[2:])] = v
         else:
             d[k] = np.asarray(v)
+    if isinstance(ypE, dict):  # shared in the base: the entries the values do not give follow y'
+        given, ypE = ypE, yp.copy()
+        for i, v in given.items():
+            ypE[i] = v
     q = Params(
         M_F=jnp.asarray(d["M_F"]),
         m_S1=jnp.asarray(d["m_S1"]),
@@ -326,6 +341,7 @@ def params_with(values: Mapping[str, float], *, base=None, Q_F: float | None = N
         m_Aprime=jnp.asarray(d["m_Aprime"]),
         epsilon=jnp.asarray(d["epsilon"]),
         Q_F=jnp.asarray(d["Q_F"]),
+        yp_E=None if ypE is None else jnp.asarray(ypE),
     )
     try:
         check_params(q)
@@ -354,8 +370,9 @@ def write_point(path: str | os.PathLike, params) -> Path:
     lines = ["# djax point file (djax run --point FILE); masses in GeV, theta in rad"]
     for f in ("M_F", "m_S1", "m_S2", "theta"):
         lines.append(f"{f} = {float(real(f, getattr(params, f)))!r}")
-    for f in ("y", "yp"):
-        lines.append(f"{f} = [{', '.join(repr(float(x)) for x in real(f, getattr(params, f)))}]")
+    for f, v in (("y", params.y), ("yp", params.yp), ("ypE", params.yp_E)):
+        if v is not None:  # ypE: only for a point with separate Yukawas (absent: y'_E = y')
+            lines.append(f"{f} = [{', '.join(repr(float(x)) for x in real(f, v))}]")
     for f in ("g_D", "m_Aprime", "epsilon", "Q_F"):
         lines.append(f"{f} = {float(real(f, getattr(params, f)))!r}")
     path = Path(path)
@@ -950,7 +967,9 @@ def _point_dict(p) -> dict:
     out: dict[str, Any] = {}
     for f in ("M_F", "m_S1", "m_S2", "theta"):
         out[f] = float(np.real(np.asarray(getattr(p, f))))
-    for f, v in (("y", p.y), ("yp", p.yp)):
+    for f, v in (("y", p.y), ("yp", p.yp), ("ypE", p.yp_E)):
+        if v is None:
+            continue
         for fl, x in zip(FLAVOURS, np.asarray(v)):
             out[f"{f}_{fl}"] = (
                 float(np.real(x)) if np.imag(x) == 0 else {"re": float(np.real(x)), "im": float(np.imag(x))}
@@ -1461,8 +1480,9 @@ def benchmark_table(params=None) -> str:
     check_params(p)
     obs = observables(p)
     lines = ["djax benchmark point (Params.default())", ""]
-    for f in ("M_F", "m_S1", "m_S2", "theta", "y", "yp", "g_D", "m_Aprime", "epsilon", "Q_F"):
-        lines.append(f"  {f:>9} = {np.asarray(getattr(p, f))}")
+    for f in ("M_F", "m_S1", "m_S2", "theta", "y", "yp", "yp_E", "g_D", "m_Aprime", "epsilon", "Q_F"):
+        if getattr(p, f) is not None:
+            lines.append(f"  {f:>9} = {np.asarray(getattr(p, f))}")
     lines += ["", f"  {'observable':<40} {'value':>12}  unit", "  " + "-" * 62]
     for key, label, unit in _ROWS:
         if key in obs:

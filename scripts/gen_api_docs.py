@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import re
 from pathlib import Path
 
 MODULES = [
@@ -19,9 +20,24 @@ MODULES = [
 ]
 
 
+_ADDRESS = re.compile(r" at 0x[0-9a-f]+>")
+
+
+def _stable(text: str) -> str:
+    """Drop what changes from run to run: object addresses in reprs."""
+    return _ADDRESS.sub(">", text)
+
+
+def _constant(obj) -> str:
+    """repr with set members sorted (frozenset order depends on string hashing)."""
+    if isinstance(obj, (set, frozenset)):
+        return f"{type(obj).__name__}({{{', '.join(sorted(map(repr, obj)))}}})"
+    return _stable(repr(obj))
+
+
 def _sig(obj) -> str:
     try:
-        return str(inspect.signature(obj))
+        return _stable(str(inspect.signature(obj)))
     except (TypeError, ValueError):
         return ""
 
@@ -43,7 +59,7 @@ def main() -> None:
                 continue  # documented once, under djax
             kind = "class" if inspect.isclass(obj) else ("function" if callable(obj) else "constant")
             head = f"### `{name}.{attr}{_sig(obj) if kind != 'constant' else ''}`"
-            doc = inspect.getdoc(obj) if kind != "constant" else f"`{attr} = {obj!r}`"[:400]
+            doc = inspect.getdoc(obj) if kind != "constant" else f"`{attr} = {_constant(obj)}`"[:400]
             lines += [head, "", doc or "(no docstring)", ""]
     out = Path(__file__).resolve().parents[1] / "docs" / "api.md"
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")

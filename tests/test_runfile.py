@@ -202,7 +202,9 @@ def test_output_path_template(tmp_path):
 def test_every_default_prior_parses_explicitly():
     for name, prior in DEFAULT_PRIORS.items():
         dc = "alpha_D" if name == "alpha_D" else "g_D"
-        cfg = validate_run({"schema": 1, "model": {"dark_coupling": dc}, "priors": {name: prior.as_dict()}})
+        ys = "separate" if name.startswith("ypE_") else "shared"
+        model = {"dark_coupling": dc, "yukawa_structure": ys}
+        cfg = validate_run({"schema": 1, "model": model, "priors": {name: prior.as_dict()}})
         assert cfg.prior(name) == prior
 
 
@@ -271,7 +273,7 @@ from hypothesis import strategies as st  # noqa: E402
 
 from djax.model import PARAMETER_INFO, SchemaError, make_prior  # noqa: E402
 
-_FREE = [n for n in DEFAULT_PRIORS if n != "alpha_D"]
+_FREE = [n for n in DEFAULT_PRIORS if n != "alpha_D" and not n.startswith("ypE_")]  # the shared-Yukawa model
 
 
 @st.composite

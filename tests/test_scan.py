@@ -88,7 +88,7 @@ def test_box_from_runfile_priors():
 
     cfg = validate_run({"schema": 1, "priors": {"M_F": {"value": 1000.0}}})
     box = ScanBox.from_priors(cfg.priors)
-    assert box.free == cfg.free_parameters and dict(box.fixed) == {"M_F": 1000.0}
+    assert box.free == cfg.free_parameters and dict(box.fixed) == {"M_F": 1000.0, "y_tau": 0.0, "yp_tau": 0.0}
     assert box.kinds[box.free.index("epsilon")] == "log_uniform"
 
 

@@ -10,7 +10,7 @@ import numpyro
 import numpyro.distributions as dist
 
 from ..likelihood import TermSpec, needs_solar, terms_from_observables
-from ..model import PARAMETER_NAMES, Prior, params_from_values
+from ..model import PARAMETER_NAMES, YUKAWA_E_NAMES, Prior, SchemaError, params_from_values
 from ..observables import observables
 
 #: Observables recorded as deterministic sites by default.
@@ -55,7 +55,15 @@ def make_model(
     derived=DEFAULT_DERIVED,
     record_terms: bool = True,
 ) -> Callable[[], None]:
-    """Build the NumPyro model for a compiled :class:`TermSpec` and resolved priors (pure, no I/O)."""
+    """Build the NumPyro model for a compiled :class:`TermSpec` and resolved priors (pure, no I/O).
+
+    The priors carry the Yukawa structure: with ``ypE_e, ypE_mu, ypE_tau`` among them (``resolve_priors(...,
+    yukawa_structure="separate")``) the charged member E gets its own y'_E (``Params.yp_E``), else y'_E = y'.
+    """
+    names = {pr.name for pr in priors}
+    given_E = [n for n in YUKAWA_E_NAMES if n in names]
+    if given_E and len(given_E) != len(YUKAWA_E_NAMES):
+        raise SchemaError("priors", f"y'_E needs priors for all of {', '.join(YUKAWA_E_NAMES)}, got {given_E}")
     solar = needs_solar(spec) or any(k.endswith("_equiv_muB") for k in derived)
 
     def model():

@@ -13,8 +13,8 @@ Schema version 1 (``schema = 1``), sections::
 
     [run]        name, seed, output_dir, job = sample | optimize | scan | evidence, overwrite, resume
     [model]      preset = vll_two_scalar, Q_F, dark_photon_decays = visible | invisible | mixed,
-                 br_invisible (mixed only), dark_coupling = g_D | alpha_D, mnu_cancellation,
-                 kinetic_mixing_cutoff
+                 br_invisible (mixed only), dark_coupling = g_D | alpha_D, yukawa_structure = shared |
+                 separate, mnu_cancellation, kinetic_mixing_cutoff
     [priors.X]   type = uniform | log_uniform | signed_log_uniform | fixed, low, high, scale (or value)
     [likelihood] preset, include, exclude, registry, alpha_e, edm, mnu, [likelihood.overrides.TERM]
     [sample]     method = chees | nuts, num_warmup, num_samples, num_chains, chain_method, target_accept,
@@ -44,7 +44,17 @@ from typing import Any
 from ..errors import DjaxError
 from ..inference import CHAIN_METHODS, OPT_METHODS, SAMPLE_METHODS, SCAN_CRITERIA, SCAN_METHODS
 from ..likelihood import ALPHA_E_CHOICES, DECAY_MODES, EDM_CHOICES, MNU_CHOICES, PRESETS, decay_mode_br_inv
-from ..model import DARK_COUPLINGS, Prior, SchemaError, parameter_names, prior_from_table, resolve_priors
+from ..model import (
+    DARK_COUPLINGS,
+    YUKAWA_E_NAMES,
+    YUKAWA_STRUCTURES,
+    Prior,
+    SchemaError,
+    parameter_names,
+    prior_from_table,
+    resolve_priors,
+    shared_yukawa_message,
+)
 from ..observables import KINETIC_MIXING_CUTOFF_GEV
 from . import _validate as v
 from ._toml import decode_error_line, key_line, set_dotted, toml_key, toml_section
@@ -92,13 +102,16 @@ class ModelSection:
     hand). ``br_invisible`` is read only for "mixed"; otherwise it holds the mode's value (0 or 1). The
     likelihood's BR(A' -> invisible) is :attr:`br_inv`. ``mnu_cancellation``: assume a tree-level mass cancels the
     one-loop neutrino mass (every sum m_nu term is dropped; the job warns). ``kinetic_mixing_cutoff``: the scale
-    Lambda [GeV] where epsilon vanishes, for the observable ``epsilon_loop``."""
+    Lambda [GeV] where epsilon vanishes, for the observable ``epsilon_loop``. ``yukawa_structure``: one B-type
+    Yukawa y' for N and E (``"shared"``, an assumption of the model, docs/physics.md section 1) or an own y'_E
+    for the charged member (``"separate"``: priors ``ypE_e, ypE_mu, ypE_tau``)."""
 
     preset: str = "vll_two_scalar"
     Q_F: float = 1.0
     dark_photon_decays: str = "visible"
     br_invisible: float = 0.0
     dark_coupling: str = "g_D"
+    yukawa_structure: str = "shared"
     mnu_cancellation: bool = False
     kinetic_mixing_cutoff: float = KINETIC_MIXING_CUTOFF_GEV
 
@@ -317,6 +330,7 @@ def _parse_model(t: dict) -> ModelSection:
             )
         d["br_invisible"] = implied
     d["dark_coupling"] = v.as_choice("model.dark_coupling", d["dark_coupling"], DARK_COUPLINGS)
+    d["yukawa_structure"] = v.as_choice("model.yukawa_structure", d["yukawa_structure"], YUKAWA_STRUCTURES)
     d["mnu_cancellation"] = v.as_bool("model.mnu_cancellation", d["mnu_cancellation"])
     d["kinetic_mixing_cutoff"] = v.as_float(
         "model.kinetic_mixing_cutoff", d["kinetic_mixing_cutoff"], lo=0.0, lo_open=True, what="a positive scale in GeV"
@@ -324,9 +338,9 @@ def _parse_model(t: dict) -> ModelSection:
     return ModelSection(**d)
 
 
-def _parse_priors(t: Any, dark_coupling: str) -> tuple[Prior, ...]:
+def _parse_priors(t: Any, dark_coupling: str, yukawa_structure: str = "shared") -> tuple[Prior, ...]:
     t = v.as_table("priors", t)
-    names = parameter_names(dark_coupling)
+    names = parameter_names(dark_coupling, yukawa_structure=yukawa_structure)
     items = []
     for k, tbl in t.items():
         if k not in names:
@@ -337,9 +351,11 @@ def _parse_priors(t: Any, dark_coupling: str) -> tuple[Prior, ...]:
                     f"model.dark_coupling is {dark_coupling!r}, so the dark "
                     f"coupling parameter is {dark_coupling!r}, not {k!r}",
                 )
+            if k in YUKAWA_E_NAMES:
+                raise v.InvalidValue(f"priors.{k}", shared_yukawa_message(k))
             v.reject_unknown("priors", {k: None}, names)
         items.append(prior_from_table(k, v.as_table(f"priors.{k}", tbl)))
-    return resolve_priors(items, dark_coupling=dark_coupling)
+    return resolve_priors(items, dark_coupling=dark_coupling, yukawa_structure=yukawa_structure)
 
 
 def _parse_likelihood(t: Any, base: Path) -> LikelihoodSection:
@@ -391,7 +407,9 @@ def _parse_sample(t: Any) -> SampleSection:
     return SampleSection(**d)
 
 
-def _parse_optimize(t: Any, names: tuple[str, ...], free: tuple[str, ...]) -> OptimizeSection:
+def _parse_optimize(
+    t: Any, names: tuple[str, ...], free: tuple[str, ...], yukawa_structure: str = "shared"
+) -> OptimizeSection:
     t = v.as_table("optimize", t)
     d = v.with_defaults("optimize", t, OptimizeSection)
     d["n_starts"] = v.as_int("optimize.n_starts", d["n_starts"], lo=1)
@@ -424,13 +442,19 @@ def _parse_optimize(t: Any, names: tuple[str, ...], free: tuple[str, ...]) -> Op
     p["outer_iters"] = v.as_int("optimize.profile.outer_iters", p["outer_iters"], lo=1)
     p["inner_steps"] = v.as_int("optimize.profile.inner_steps", p["inner_steps"], lo=1)
     p["batch"] = v.as_int("optimize.profile.batch", p["batch"], lo=1)
-    if "method" not in given and p["parameter"] != "m_Aprime":
-        p["method"] = "direct"  # the certified profile factorises in m_A' only
+    if "method" not in given and (p["parameter"] != "m_Aprime" or yukawa_structure != "shared"):
+        p["method"] = "direct"  # the certified profile factorises in m_A' only, for the shared Yukawa structure
     p["method"] = v.as_choice("optimize.profile.method", p["method"], PROFILE_METHODS)
     if p["method"] == "certified" and p["parameter"] != "m_Aprime":
         raise v.InvalidValue(
             "optimize.profile.method",
             f"the certified profile runs over m_Aprime only (parameter is {p['parameter']!r}); use method = 'direct'",
+        )
+    if p["method"] == "certified" and yukawa_structure != "shared":
+        raise v.InvalidValue(
+            "optimize.profile.method",
+            f"the certified profile assumes the shared B-type Yukawa (model.yukawa_structure = 'shared'; this run "
+            f"has {yukawa_structure!r}); use method = 'direct'",
         )
     p["target_gap"] = v.as_float("optimize.profile.target_gap", p["target_gap"], lo=1.0, lo_open=True)
     p["n_polish"] = v.as_int("optimize.profile.n_polish", p["n_polish"], lo=0)
@@ -561,7 +585,7 @@ def _validate(data: dict, base: Path, source: str) -> RunConfig:
     v.reject_unknown("", data, _SECTIONS)
     run = _parse_run(data.get("run", {}), base)
     model = _parse_model(data.get("model", {}))
-    priors = _parse_priors(data.get("priors", {}), model.dark_coupling)
+    priors = _parse_priors(data.get("priors", {}), model.dark_coupling, model.yukawa_structure)
     names = tuple(p.name for p in priors)
     free = tuple(p.name for p in priors if not p.is_fixed)
     fixed = tuple(p.name for p in priors if p.is_fixed)
@@ -572,7 +596,7 @@ def _validate(data: dict, base: Path, source: str) -> RunConfig:
         priors=priors,
         likelihood=_parse_likelihood(data.get("likelihood", {}), base),
         sample=_parse_sample(data.get("sample", {})),
-        optimize=_parse_optimize(data.get("optimize", {}), names, free),
+        optimize=_parse_optimize(data.get("optimize", {}), names, free, model.yukawa_structure),
         scan=_parse_scan(data.get("scan", {}), free, fixed),
         output=_parse_output(data.get("output", {})),
         evidence=_parse_evidence(data.get("evidence", {})),

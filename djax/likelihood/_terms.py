@@ -49,16 +49,18 @@ TAU_OBSERVABLES = ("br_tau_e_gamma", "br_tau_mu_gamma", "delta_a_tau", "d_tau_ec
 
 def terms_blocked_by_fixed(spec: TermSpec, priors) -> dict:
     """``{term id: reason}`` for the terms whose observable cannot change under ``priors`` (a sequence of
-    :class:`djax.model.Prior`): the tau terms when y_tau = yp_tau = 0 are both fixed (the default priors). Their
-    ln L is a constant, so they constrain nothing. Host-side."""
+    :class:`djax.model.Prior`): the tau terms when y_tau = yp_tau = 0 are both fixed (the default priors; with
+    separate Yukawas the charged lepton's B-type tau coupling is ypE_tau). Their ln L is a constant, so they
+    constrain nothing. Host-side."""
     pri = {p.name: p for p in priors}
-    tau_off = all(n in pri and pri[n].is_fixed and float(pri[n].value) == 0.0 for n in ("y_tau", "yp_tau"))
+    b_tau = "ypE_tau" if "ypE_tau" in pri else "yp_tau"
+    tau_off = all(n in pri and pri[n].is_fixed and float(pri[n].value) == 0.0 for n in ("y_tau", b_tau))
     out = {}
     if tau_off:
         for tid, obs in zip(spec.scalar_ids, spec.observables):
             if obs in TAU_OBSERVABLES:
                 out[tid] = (
-                    f"{obs} needs a tau Yukawa and the priors fix y_tau = yp_tau = 0 (free them, e.g. "
+                    f"{obs} needs a tau Yukawa and the priors fix y_tau = {b_tau} = 0 (free them, e.g. "
                     '[priors.y_tau] type = "signed_log_uniform", to let the tau terms constrain the model)'
                 )
     return out

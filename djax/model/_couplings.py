@@ -1,7 +1,8 @@
 """Map from Lagrangian parameters to broken-phase couplings (docs/physics.md section 1).
 
-L ⊃ - Σ_{k=1,2} S_k^* [ Nbar (A_ak P_L + B_ak P_R) nu_a + Ebar (A_ak P_L + B_ak P_R) l_a ] + h.c.
-A_ak = y_a O_1k,  B_ak = y'_a O_2k,  O = [[c, s], [-s, c]],  c = cos(theta), s = sin(theta).
+L ⊃ - Σ_{k=1,2} S_k^* [ Nbar (A_ak P_L + B^N_ak P_R) nu_a + Ebar (A_ak P_L + B^E_ak P_R) l_a ] + h.c.
+A_ak = y_a O_1k,  B^N_ak = y'_a O_2k,  B^E_ak = y'_{E,a} O_2k,  O = [[c, s], [-s, c]],  c = cos(theta),
+s = sin(theta); y'_E = y' (``Params.yp_E = None``) is the shared default.
 """
 
 from __future__ import annotations
@@ -34,11 +35,21 @@ def mixing_matrix(theta):
     return jnp.array([[c, s], [-s, c]])
 
 
-def couplings(p: Params) -> Couplings:
-    """A_ak = y_a O_1k, B_ak = y'_a O_2k for one (unbatched) parameter point."""
+#: The members of the VLL doublet F = (N, E) whose couplings :func:`couplings` returns.
+MEMBERS = ("N", "E")
+
+
+def couplings(p: Params, member: str = "E") -> Couplings:
+    """A_ak = y_a O_1k, B_ak = y'_a O_2k for one (unbatched) parameter point and one member of F.
+
+    ``member = "E"``: the charged member (external charged leptons), B from ``p.yp_E`` (``p.yp`` when None);
+    ``"N"``: the neutral member (external neutrinos), B from ``p.yp``.
+    """
+    if member not in MEMBERS:
+        raise ValueError(f"couplings: member must be one of {MEMBERS}, got {member!r}")
     O = mixing_matrix(p.theta)
     y = jnp.asarray(p.y)
-    yp = jnp.asarray(p.yp)
+    yp = jnp.asarray(p.yp_charged if member == "E" else p.yp)
     A = y[:, None] * O[0][None, :]
     B = yp[:, None] * O[1][None, :]
     return Couplings(

@@ -4,7 +4,8 @@ The run-file validator, the NumPyro model, scans, the optimiser, plotting and th
 module; nothing else states the prior box or the bounds.
 
 Parameters (masses in GeV; real Yukawas): ``M_F, m_S1, m_S2, theta, y_e, y_mu, y_tau, yp_e, yp_mu, yp_tau,
-g_D`` (or ``alpha_D = g_D^2 / 4 pi``), ``m_Aprime, epsilon``.
+g_D`` (or ``alpha_D = g_D^2 / 4 pi``), ``m_Aprime, epsilon``; with ``model.yukawa_structure = "separate"`` also
+``ypE_e, ypE_mu, ypE_tau`` (the B-type Yukawa of the charged member E, after ``yp_tau``).
 
 Physical bounds (a prior box beyond them is an error naming the key):
 
@@ -53,6 +54,10 @@ PRIOR_TYPES = ("uniform", "log_uniform", "signed_log_uniform", "fixed")
 #: Linear-core width s of the default signed-log-uniform Yukawa priors (y = s sinh(u)).
 DEFAULT_SIGNED_LOG_SCALE = 1.0e-12
 DARK_COUPLINGS = ("g_D", "alpha_D")
+#: ``model.yukawa_structure``: one B-type Yukawa y' for N and E ("shared", the default) or an own y'_E for E.
+YUKAWA_STRUCTURES = ("shared", "separate")
+#: The parameters of y'_E, present only with ``yukawa_structure = "separate"``.
+YUKAWA_E_NAMES = ("ypE_e", "ypE_mu", "ypE_tau")
 
 
 class SchemaError(DjaxError, ValueError):
@@ -115,6 +120,9 @@ PARAMETER_INFO: Mapping[str, ParameterInfo] = MappingProxyType(
         "yp_e": _yukawa("yp_e", r"y'_e", "B-type Yukawa coupling, electron flavour"),
         "yp_mu": _yukawa("yp_mu", r"y'_\mu", "B-type Yukawa coupling, muon flavour"),
         "yp_tau": _yukawa("yp_tau", r"y'_\tau", "B-type Yukawa coupling, tau flavour"),
+        "ypE_e": _yukawa("ypE_e", r"y'_{E,e}", "B-type Yukawa of the charged VLL member E to e"),
+        "ypE_mu": _yukawa("ypE_mu", r"y'_{E,\mu}", "B-type Yukawa of the charged VLL member E to mu"),
+        "ypE_tau": _yukawa("ypE_tau", r"y'_{E,\tau}", "B-type Yukawa of the charged VLL member E to tau"),
         "g_D": ParameterInfo("g_D", "dark U(1)_D gauge coupling", "1", r"g_D", 0.0, SQRT_4PI),
         "alpha_D": ParameterInfo("alpha_D", "dark fine-structure constant g_D^2/(4 pi)", "1", r"\alpha_D", 0.0, 1.0),
         "m_Aprime": ParameterInfo("m_Aprime", "dark-photon mass", "GeV", r"m_{A'}", 0.0, None, lo_open=True),
@@ -140,11 +148,27 @@ PARAMETER_NAMES = (
 )
 
 
-def parameter_names(dark_coupling: str = "g_D") -> tuple[str, ...]:
-    """The 13 real parameters of the model, with ``g_D`` or ``alpha_D`` (= g_D^2/4 pi) as the dark coupling."""
+def parameter_names(dark_coupling: str = "g_D", *, yukawa_structure: str = "shared") -> tuple[str, ...]:
+    """The 13 real parameters of the model, with ``g_D`` or ``alpha_D`` (= g_D^2/4 pi) as the dark coupling;
+    ``yukawa_structure = "separate"`` adds ``ypE_e, ypE_mu, ypE_tau`` after ``yp_tau`` (16)."""
     if dark_coupling not in DARK_COUPLINGS:
         raise SchemaError("model.dark_coupling", f"expected one of {DARK_COUPLINGS}, got {dark_coupling!r}")
-    return tuple(dark_coupling if n == "g_D" else n for n in PARAMETER_NAMES)
+    if yukawa_structure not in YUKAWA_STRUCTURES:
+        raise SchemaError("model.yukawa_structure", f"expected one of {YUKAWA_STRUCTURES}, got {yukawa_structure!r}")
+    out = []
+    for n in PARAMETER_NAMES:
+        out.append(dark_coupling if n == "g_D" else n)
+        if n == "yp_tau" and yukawa_structure == "separate":
+            out.extend(YUKAWA_E_NAMES)
+    return tuple(out)
+
+
+def shared_yukawa_message(name: str) -> str:
+    """Why a prior of ``ypE_*`` is refused in a run whose ``model.yukawa_structure`` is "shared"."""
+    return (
+        f"model.yukawa_structure is 'shared' (y'_E = y': the charged member E couples through yp_*), so there is "
+        f"no parameter {name!r}; set model.yukawa_structure = 'separate' to give y'_E its own priors"
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -301,7 +325,7 @@ PRIOR_BOX: Mapping[str, Prior] = MappingProxyType(
         "theta": _default("theta", "uniform", 0.0, 0.5 * math.pi),
         **{
             n: _default(n, "signed_log_uniform", -SQRT_4PI, SQRT_4PI, DEFAULT_SIGNED_LOG_SCALE)
-            for n in ("y_e", "y_mu", "y_tau", "yp_e", "yp_mu", "yp_tau")
+            for n in ("y_e", "y_mu", "y_tau", "yp_e", "yp_mu", "yp_tau", *YUKAWA_E_NAMES)
         },
         "g_D": _default("g_D", "uniform", 0.0, SQRT_4PI),
         "alpha_D": _default("alpha_D", "log_uniform", 1.0e-6, 1.0),
@@ -310,15 +334,19 @@ PRIOR_BOX: Mapping[str, Prior] = MappingProxyType(
     }
 )
 
-#: Parameters that :data:`DEFAULT_PRIORS` fixes, with their values: the tau couplings of the reference study's
-#: e-mu family (y_tau = y'_tau = 0). Presets with tau terms ("full") need them freed; djax warns when a term
-#: cannot act because of them.
+#: Parameters of the default (shared-Yukawa) model that :data:`DEFAULT_PRIORS` fixes, with their values: the tau
+#: couplings of the reference study's e-mu family (y_tau = y'_tau = 0). Presets with tau terms ("full") need them
+#: freed; djax warns when a term cannot act because of them.
 DEFAULT_FIXED: Mapping[str, float] = MappingProxyType({"y_tau": 0.0, "yp_tau": 0.0})
+#: The same for the parameters of ``yukawa_structure = "separate"``: y'_{E,tau} = 0.
+_SEPARATE_FIXED = {"ypE_tau": 0.0}
+_ALL_FIXED = {**DEFAULT_FIXED, **_SEPARATE_FIXED}
 
 #: The default priors, the same for the CLI (the embedded run file) and Python (``djax.numpyro_model``,
-#: :func:`resolve_priors`): :data:`PRIOR_BOX` with the parameters of :data:`DEFAULT_FIXED` fixed.
+#: :func:`resolve_priors`): :data:`PRIOR_BOX` with the parameters of :data:`DEFAULT_FIXED` (and ``ypE_tau``)
+#: fixed.
 DEFAULT_PRIORS: Mapping[str, Prior] = MappingProxyType(
-    {n: (make_prior(n, "fixed", value=DEFAULT_FIXED[n]) if n in DEFAULT_FIXED else p) for n, p in PRIOR_BOX.items()}
+    {n: (make_prior(n, "fixed", value=_ALL_FIXED[n]) if n in _ALL_FIXED else p) for n, p in PRIOR_BOX.items()}
 )
 
 
@@ -348,14 +376,18 @@ def prior_from_table(name: str, table: Mapping[str, Any]) -> Prior:
     return make_prior(name, kind, table.get("low", d.low), table.get("high", d.high), scale=scale)
 
 
-def resolve_priors(priors: Any = None, *, dark_coupling: str = "g_D") -> tuple[Prior, ...]:
-    """Priors for all 13 parameters in canonical order, the missing ones from :data:`DEFAULT_PRIORS` (y_tau and
-    yp_tau fixed to 0; pass ``PRIOR_BOX`` or tables for them to free them).
+def resolve_priors(
+    priors: Any = None, *, dark_coupling: str = "g_D", yukawa_structure: str = "shared"
+) -> tuple[Prior, ...]:
+    """Priors for all 13 parameters (16 with ``yukawa_structure = "separate"``) in canonical order, the missing
+    ones from :data:`DEFAULT_PRIORS` (y_tau, yp_tau and ypE_tau fixed to 0; pass ``PRIOR_BOX`` or tables for them
+    to free them).
 
     ``priors``: None, a sequence of :class:`Prior`, or a mapping ``name -> Prior | number (fixed) |
-    (type, low, high[, scale]) | run-file table``. Unknown names raise :class:`SchemaError`.
+    (type, low, high[, scale]) | run-file table``. Unknown names raise :class:`SchemaError`, and so does a
+    ``ypE_*`` prior with the shared structure.
     """
-    names = parameter_names(dark_coupling)
+    names = parameter_names(dark_coupling, yukawa_structure=yukawa_structure)
     given: dict[str, Prior] = {}
     if priors is None:
         items: Sequence[Prior] = ()
@@ -363,7 +395,7 @@ def resolve_priors(priors: Any = None, *, dark_coupling: str = "g_D") -> tuple[P
         items = []
         for n, v in priors.items():
             if priors is PRIOR_BOX and n not in names:
-                continue  # the box names both dark couplings; the model samples one
+                continue  # the box names both dark couplings and y'_E; the model samples what it has
             if isinstance(v, Prior):
                 items.append(v)
             elif isinstance(v, (int, float)) and not isinstance(v, bool):
@@ -386,6 +418,8 @@ def resolve_priors(priors: Any = None, *, dark_coupling: str = "g_D") -> tuple[P
                     f"model.dark_coupling is {dark_coupling!r}, so the dark "
                     f"coupling parameter is {dark_coupling!r}, not {p.name!r}",
                 )
+            if p.name in YUKAWA_E_NAMES:
+                raise SchemaError(f"priors.{p.name}", shared_yukawa_message(p.name))
             raise SchemaError(f"priors.{p.name}", f"unknown parameter; parameters are {', '.join(names)}")
         given[p.name] = p
     out = tuple(given.get(n, DEFAULT_PRIORS[n]) for n in names)
@@ -399,11 +433,17 @@ def free_parameters(priors: Sequence[Prior]) -> tuple[str, ...]:
 
 
 def params_from_values(values: Mapping[str, Any], *, Q_F: float = 1.0):
-    """Assemble :class:`djax.Params` from the 13 named real values (a dict of scalars or arrays)."""
+    """Assemble :class:`djax.Params` from the 13 named real values (a dict of scalars or arrays); with the three
+    ``ypE_*`` values too (``yukawa_structure = "separate"``) it fills ``yp_E``, else ``yp_E`` is None (shared)."""
     from ._params import Params
 
     if "g_D" not in values:
         values = dict(values, g_D=jnp.sqrt(4.0 * jnp.pi * values["alpha_D"]))
+    given_E = [n for n in YUKAWA_E_NAMES if n in values]
+    if given_E and len(given_E) != len(YUKAWA_E_NAMES):
+        missing = [n for n in YUKAWA_E_NAMES if n not in values]
+        raise SchemaError("priors", f"y'_E needs all of {', '.join(YUKAWA_E_NAMES)}; missing {', '.join(missing)}")
+    yp_E = jnp.stack([values[n] for n in YUKAWA_E_NAMES], axis=-1) if given_E else None
     return Params(
         M_F=values["M_F"],
         m_S1=values["m_S1"],
@@ -415,6 +455,7 @@ def params_from_values(values: Mapping[str, Any], *, Q_F: float = 1.0):
         m_Aprime=values["m_Aprime"],
         epsilon=values["epsilon"],
         Q_F=jnp.asarray(Q_F) + 0.0 * jnp.asarray(values["M_F"]),
+        yp_E=yp_E,
     )
 
 
@@ -424,6 +465,9 @@ __all__ = [
     "PRIOR_TYPES",
     "DEFAULT_SIGNED_LOG_SCALE",
     "DARK_COUPLINGS",
+    "YUKAWA_STRUCTURES",
+    "YUKAWA_E_NAMES",
+    "shared_yukawa_message",
     "SchemaError",
     "ParameterInfo",
     "PARAMETER_INFO",

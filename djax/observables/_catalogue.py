@@ -399,7 +399,16 @@ for _l in ("e", "mu", "tau"):
         "1",
         f"B-type Yukawa coupling, {_l} flavour",
         f"y'_{_FLAV_TEX[_l]}",
-        f"coupling of phi_2 to Fbar P_R l_{_l}: B_{_l}k = y'_{_l} O_2k; |y'_{_l}| <= sqrt(4 pi) (perturbativity)",
+        f"coupling of phi_2 to Fbar P_R l_{_l}: B_{_l}k = y'_{_l} O_2k; |y'_{_l}| <= sqrt(4 pi) (perturbativity); "
+        f"with model.yukawa_structure = 'separate' only the neutral member N's (lambda^D, m_nu)",
+    )
+    _par(
+        f"ypE_{_l}",
+        "1",
+        f"B-type Yukawa of the charged VLL member E to {_l}",
+        f"y'_{{E,{_FLAV_TEX[_l]}}}",
+        f"coupling of phi_2 to Ebar P_R l_{_l} when model.yukawa_structure = 'separate' (charged-lepton dipoles, "
+        f"g-2, EDMs, cLFV): B^E_{_l}k = y'_E,{_l} O_2k; |y'_E,{_l}| <= sqrt(4 pi) (perturbativity)",
     )
 _par(
     "g_D",
@@ -455,8 +464,19 @@ _par(
     shape=(3,),
     dtype="complex128",
 )
+_par(
+    "yp_E",
+    "1",
+    "B-type Yukawa vector of the charged VLL member E (y'_E,e, y'_E,mu, y'_E,tau)",
+    r"\vec y\,'_E",
+    "djax.Params field yp_E (complex allowed; None: y'_E = y', the shared default); B^E_ak = y'_E,a O_2k enters "
+    "the charged-lepton dipoles",
+    shape=(3,),
+    dtype="complex128",
+)
 
-#: The 13 sampled real parameters and the dark-coupling alternative (each may have a latent ``<name>__u``).
+#: The 13 sampled real parameters, y'_E (separate Yukawas) and the dark-coupling alternative (each may have a
+#: latent ``<name>__u``).
 SAMPLED_PARAMETERS = (
     "M_F",
     "m_S1",
@@ -468,6 +488,9 @@ SAMPLED_PARAMETERS = (
     "yp_e",
     "yp_mu",
     "yp_tau",
+    "ypE_e",
+    "ypE_mu",
+    "ypE_tau",
     "g_D",
     "alpha_D",
     "m_Aprime",
@@ -491,7 +514,7 @@ for _name in SAMPLED_PARAMETERS:
         kind="latent",
     )
 
-#: Every parameter (Params fields, the 13 sampled names, alpha_D) and every latent ``<name>__u``.
+#: Every parameter (Params fields, the 13 sampled names, y'_E, alpha_D) and every latent ``<name>__u``.
 PARAMETER_CATALOGUE: Mapping[str, Mapping] = MappingProxyType(dict(_PAR))
 
 

@@ -6,6 +6,11 @@ structure is used explicitly: every chirally enhanced sum Σ_k A*_ak B_bk f(r_k)
 ``djax.loops.gim_difference``. The generic engine in ``djax.dipoles`` gives the same numbers (tested) for any
 field content.
 
+Yukawa structure (docs/physics.md section 1): the charged-lepton dipoles (and everything built on C^{ji}) see the
+B-type Yukawa of the charged member E, y'_E = ``p.yp_charged`` (``p.yp_E``, or ``p.yp`` when it is None); the
+transition moment and the neutrino mass see that of the neutral member N, y'_N = ``p.yp``. In the formulas
+below y' means y'_E in C^{ji} and y'_N in lambda and m_nu.
+
 Equations (derivations in docs/physics.md sections 3-5):
 
     C^{ji} = e/(32 pi^2) Σ_k [ M A*_jk B_ik I_F(r_k) + (m_i A*_jk A_ik + m_j B*_jk B_ik) L_F(r_k)/2 ] / m_Sk^2
@@ -31,22 +36,30 @@ _M_L = np.array(C.M_LEPTONS, dtype=np.float64)  # numpy: a jnp constant made at 
 _LOOP = 1.0 / (16.0 * math.pi**2)
 
 
-def _mix(p: Params):
+def _mix(p: Params, member: str):
+    """(c, s, y, y') with y' of the VLL member ``"N"`` (``p.yp``) or ``"E"`` (``p.yp_charged``).
+
+    Real Yukawas stay real (conj is then the identity and every imaginary part, e.g. an EDM, is exactly 0):
+    half the flops and memory of complex arithmetic, which matters most for the gradient. Complex ones (either
+    vector) promote both to the matching complex dtype."""
     c, s = jnp.cos(p.theta), jnp.sin(p.theta)
-    y = jnp.asarray(p.y).astype(complex_dtype(p.y))
-    yp = jnp.asarray(p.yp).astype(complex_dtype(p.yp))
+    y = jnp.asarray(p.y)
+    yp = jnp.asarray(p.yp if member == "N" else p.yp_charged)
+    if jnp.iscomplexobj(y) or jnp.iscomplexobj(yp):
+        y, yp = y.astype(complex_dtype(y)), yp.astype(complex_dtype(yp))
     return c, s, y, yp
 
 
 def dipole_coefficients(p: Params) -> dict:
-    """Dipole coefficients C^{ji} (3x3 complex, GeV^-1; row j = outgoing, column i = decaying lepton).
+    """Dipole coefficients C^{ji} (3x3, GeV^-1, complex for complex Yukawas; row j = outgoing, column i = decaying).
 
     Returns ``{"C": C, "C_enhanced": ..., "C_nonenhanced": ...}`` with
     ``C_enhanced^{ji} = e/(32 pi^2) M (-s c) y*_j y'_i [I_F(r_1)/m_1^2 - I_F(r_2)/m_2^2]`` and
     ``C_nonenhanced^{ji} = e/(64 pi^2) [m_i y*_j y_i (c^2 L_1 + s^2 L_2) + m_j y'*_j y'_i (s^2 L_1 + c^2 L_2)]``
-    with ``L_k = L_F(r_k)/m_k^2``. Photon radiated from E (charge -1); the scalars are neutral.
+    with ``L_k = L_F(r_k)/m_k^2`` and y' = y'_E (``p.yp_charged``). Photon radiated from E (charge -1); the
+    scalars are neutral.
     """
-    c, s, y, yp = _mix(p)
+    c, s, y, yp = _mix(p, "E")
     M = p.M_F
     d_IF = loops.gim_difference(loops.I_F, M, p.m_S1, p.m_S2)
     L1 = loops.scaled(loops.L_F, M, p.m_S1)
@@ -113,12 +126,13 @@ def anomalous_moments(Cmat) -> dict:
 
 
 def dark_transition_moment(p: Params) -> dict:
-    """Majorana dark transition moments lambda^D_ab (3x3 antisymmetric complex, GeV^-1) and their parts.
+    """Majorana dark transition moments lambda^D_ab (3x3 antisymmetric, GeV^-1; complex for complex Yukawas).
 
     lambda_ab = g_D Q_F M/(16 pi^2) (-s c) (y*_a y'_b - y*_b y'_a) [f(r_1)/m_1^2 - f(r_2)/m_2^2] with f = K
-    (total), f = I_F (dark photon radiated from N) and f = I_S (radiated from S_k, charge -Q_F).
+    (total), f = I_F (dark photon radiated from N) and f = I_S (radiated from S_k, charge -Q_F); y' = y'_N
+    (``p.yp``: N runs in the loop).
     """
-    c, s, y, yp = _mix(p)
+    c, s, y, yp = _mix(p, "N")
     M = p.M_F
     flav = jnp.conj(y)[:, None] * yp[None, :]
     flav = flav - flav.T
@@ -131,12 +145,13 @@ def dark_transition_moment(p: Params) -> dict:
 
 
 def neutrino_mass_matrix(p: Params):
-    """One-loop Majorana mass matrix m_nu^{ab} in GeV (3x3 complex symmetric).
+    """One-loop Majorana mass matrix m_nu^{ab} in GeV (3x3 symmetric; complex for complex Yukawas).
 
     m^{ab} = -M/(16 pi^2) Σ_k (A_ak B*_bk + A_bk B*_ak) G(M, m_k) = M s c/(16 pi^2) (y_a y'*_b + y_b y'*_a)
     [G(M, m_1) - G(M, m_2)], with G(M, m) = m^2 ln(m^2/M^2)/(m^2 - M^2); UV-finite since Σ_k O_1k O_2k = 0.
+    y' = y'_N (``p.yp``: N runs in the loop).
     """
-    c, s, y, yp = _mix(p)
+    c, s, y, yp = _mix(p, "N")
     flav = y[:, None] * jnp.conj(yp)[None, :]
     flav = flav + flav.T
     dG = loops.gim_difference_G(p.M_F, p.m_S1, p.m_S2)

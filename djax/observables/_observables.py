@@ -8,7 +8,7 @@ import jax.numpy as jnp
 from .. import constants as C
 from .. import loops
 from ..model import Params
-from ..precision import require_x64
+from ..precision import complex_dtype, require_x64
 from . import _constraints as con
 from . import _leptonic as lep
 
@@ -54,10 +54,16 @@ def _fermion_to_scalar_ratio(M, m1, m2):
     return jnp.where(ok, d_IF / jnp.where(ok, d_IS, 1.0), dF / dS)
 
 
+def _complex(x):
+    """The matrix outputs are complex (catalogue dtype complex128); for real Yukawas the core computes them in
+    real arithmetic and only the returned matrix is cast (the scalar observables never see the cast)."""
+    return x.astype(complex_dtype(x))
+
+
 def _core(p: Params, solar: bool, cutoff) -> dict:
     dip = lep.dipole_coefficients(p)
     Cmat = dip["C"]
-    out = {"dipole_C_GeV": Cmat}
+    out = {"dipole_C_GeV": _complex(Cmat)}
     brs = lep.radiative_branching_ratios(Cmat)
     out.update(brs)
     out["br_mu_3e"] = lep.br_mu_3e_dipole(brs["br_mu_e_gamma"])
@@ -67,11 +73,11 @@ def _core(p: Params, solar: bool, cutoff) -> dict:
 
     tm = lep.dark_transition_moment(p)
     lam = tm["total"]
-    out["lambda_dark_GeV"] = lam
-    out["lambda_dark_muB"] = lam / C.MU_BOHR
-    out["lambda_dark_fermion_muB"] = tm["fermion"] / C.MU_BOHR
-    out["lambda_dark_scalar_muB"] = tm["scalar"] / C.MU_BOHR
-    out["lambda_em_muB"] = p.epsilon * lam / C.MU_BOHR
+    out["lambda_dark_GeV"] = _complex(lam)
+    out["lambda_dark_muB"] = _complex(lam / C.MU_BOHR)
+    out["lambda_dark_fermion_muB"] = _complex(tm["fermion"] / C.MU_BOHR)
+    out["lambda_dark_scalar_muB"] = _complex(tm["scalar"] / C.MU_BOHR)
+    out["lambda_em_muB"] = _complex(p.epsilon * lam / C.MU_BOHR)
     out["lambda_dark_max_muB"] = jnp.max(jnp.abs(lam)) / C.MU_BOHR
     out["lambda_em_max_muB"] = p.epsilon * out["lambda_dark_max_muB"]
     # Ratio of the fermion- to the scalar-radiated part: the flavour structure factors out, so it is the
@@ -79,7 +85,7 @@ def _core(p: Params, solar: bool, cutoff) -> dict:
     out["fermion_to_scalar_ratio"] = _fermion_to_scalar_ratio(p.M_F, p.m_S1, p.m_S2)
 
     mnu = lep.neutrino_mass_matrix(p) * C.GEV_TO_EV
-    out["m_nu_eV"] = mnu
+    out["m_nu_eV"] = _complex(mnu)
     out["m_nu_sum_eV"] = lep.trace_norm_rank2(mnu)
     out["m_nu_max_eV"] = jnp.max(jnp.abs(mnu))
     out["epsilon"] = jnp.asarray(p.epsilon)

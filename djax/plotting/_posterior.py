@@ -60,8 +60,10 @@ def _prior_samples(dt, names: Sequence[str], priors, n: int = 20000, seed: int =
         if isinstance(raw, Mapping):
             keep = ("type", "low", "high", "value", "scale")
             priors = {k: {f: v[f] for f in keep if f in v and v[f] is not None} for k, v in raw.items()}
+    given = priors.keys() if isinstance(priors, Mapping) else [getattr(p, "name", "") for p in priors or ()]
+    structure = "separate" if any(str(n).startswith("ypE_") for n in given) else "shared"
     try:
-        resolved = {p.name: p for p in resolve_priors(priors)}
+        resolved = {p.name: p for p in resolve_priors(priors, yukawa_structure=structure)}
     except (ValueError, TypeError, KeyError):  # a prior table the schema refuses: no prior overlay
         return out
     rng = np.random.default_rng(seed)
@@ -499,7 +501,11 @@ def _recompute_observables(dt, names: Sequence[str], *, Q_F: float | None, max_d
     tables = {k: {f: v[f] for f in keep if v.get(f) is not None} for k, v in raw.items()} if raw else None
     model = _json_attr(dt, "model") or {}
     try:
-        pri = resolve_priors(tables, dark_coupling=model.get("dark_coupling", "g_D"))
+        pri = resolve_priors(
+            tables,
+            dark_coupling=model.get("dark_coupling", "g_D"),
+            yukawa_structure=model.get("yukawa_structure", "shared"),
+        )
     except (ValueError, TypeError, KeyError):
         return {}
     n_total = ds.sizes["chain"] * ds.sizes["draw"]

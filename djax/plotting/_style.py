@@ -79,7 +79,7 @@ PARAMETERS = tuple(PARAMETER_INFO)
 #: Parameters shown as log10 when no run file says which priors are log-uniform.
 LOG_PARAMETERS = frozenset({"M_F", "m_S1", "m_S2", "m_Aprime", "epsilon", "alpha_D"})
 #: Signed couplings shown as log10|y| when no run file says which priors are signed-log-uniform.
-SIGNED_LOG_PARAMETERS = frozenset({"y_e", "y_mu", "y_tau", "yp_e", "yp_mu", "yp_tau"})
+SIGNED_LOG_PARAMETERS = frozenset({"y_e", "y_mu", "y_tau", "yp_e", "yp_mu", "yp_tau", "ypE_e", "ypE_mu", "ypE_tau"})
 #: Derived observables of :func:`observable_posteriors`, in plotting order.
 OBSERVABLES = ("br_mu_e_gamma", "lambda_em_max_muB", "borexino_mu_equiv_muB", "xenonnt_mu_equiv_muB", "m_nu_sum_eV")
 

@@ -1,6 +1,7 @@
 """Likelihood term forms (djax.likelihood._forms) and curve evaluation (djax.likelihood._curves)."""
 
 import math
+from statistics import NormalDist
 
 import jax
 import jax.numpy as jnp
@@ -212,3 +213,36 @@ def test_combined_envelope_is_pointwise_min():
     assert env[0] == np.inf and env[-1] == np.inf
     only2 = jax.vmap(C.combined_envelope, in_axes=(0, None, None))(ms, stack, np.array([False, True]))
     np.testing.assert_allclose(only2, e2, rtol=1e-13)
+
+
+@pytest.mark.parametrize("cl", [0.9, 0.95])
+@pytest.mark.parametrize("shape", ["poisson", "half_gaussian"])
+def test_upper_limit_tail_keeps_the_cl_point_and_turns_planar(shape, cl):
+    """The likelihood's upper-limit form equals the exact form down to ln L = TAIL_LNL (so the CL point is
+    untouched), is C1 at the turn, and beyond it is linear in ln x (a plane in the log coordinates)."""
+    from djax.likelihood import TAIL_LNL, upper_limit_loglike
+
+    HALF_GAUSSIAN, POISSON_ZERO_COUNT = F.HALF_GAUSSIAN, F.POISSON_ZERO_COUNT
+
+    code = HALF_GAUSSIAN if shape == "half_gaussian" else POISSON_ZERO_COUNT
+    exact = F.half_gaussian if shape == "half_gaussian" else F.poisson_zero_count
+    k = 2.0 if shape == "half_gaussian" else 1.0
+    z = NormalDist().inv_cdf(0.5 * (1 + cl))
+    r_t = math.sqrt(-2 * TAIL_LNL) / z if shape == "half_gaussian" else TAIL_LNL / math.log(1 - cl)
+    f = jax.jit(lambda r: upper_limit_loglike(r, 1.0, cl, code))
+    near = np.array([0.0, 1e-3, 0.5, 1.0, 2.0, 0.999 * r_t])
+    np.testing.assert_allclose(f(near), exact(near, 1.0, cl), rtol=1e-14, atol=0)
+    cl_value = math.log(1 - cl) if shape == "poisson" else -0.5 * z * z
+    np.testing.assert_allclose(f(1.0), cl_value, rtol=1e-14)
+    np.testing.assert_allclose(f(r_t), TAIL_LNL, rtol=1e-12)
+    # slope continuous at the turn, and d ln L / d ln r constant (= k TAIL_LNL) beyond it
+    g = jax.grad(lambda lr: upper_limit_loglike(jnp.exp(lr), 1.0, cl, code))
+    below, above = float(g(math.log(r_t) - 1e-9)), float(g(math.log(r_t) + 1e-9))
+    np.testing.assert_allclose([below, above], [k * TAIL_LNL] * 2, rtol=1e-6)
+    far = np.log(r_t) + np.array([0.5, 3.0, 30.0, 300.0])
+    np.testing.assert_allclose([float(g(x)) for x in far], k * TAIL_LNL, rtol=1e-12)
+    np.testing.assert_allclose(f(np.exp(far)), TAIL_LNL * (1 + k * (far - math.log(r_t))), rtol=1e-12)
+    # still decreasing everywhere, and the exact form is steeper (exponential in ln r) beyond the turn
+    r = np.geomspace(1e-3, 1e6, 400)
+    assert np.all(np.diff(np.asarray(f(r))) < 0)
+    assert np.all(np.asarray(f(r[r > r_t])) > np.asarray(exact(r[r > r_t], 1.0, cl)))

@@ -21,6 +21,7 @@ from ._curves import (
 from ._forms import (
     FORM_CODES,
     FORM_NAMES,
+    TAIL_LNL,
     UPPER_LIMIT_SHAPES,
     ScalarTerms,
     counting,
@@ -28,6 +29,7 @@ from ._forms import (
     half_gaussian,
     poisson_zero_count,
     soft_log_limit,
+    upper_limit_loglike,
     yield_ratio,
 )
 from ._presets import (
@@ -58,6 +60,8 @@ from ._visible import make_visible_table as make_visible_table
 from ._visible import make_visible_terms as make_visible_terms
 
 __all__ = [
+    "TAIL_LNL",
+    "upper_limit_loglike",
     "make_visible_table",
     "make_visible_terms",
     "TermSpec",

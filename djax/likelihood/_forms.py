@@ -18,6 +18,9 @@ Values at the CL point (x = x_90):
     lower_limit,
     log_upper_limit:     the same -(1/2) Phi^-1((1+cl)/2)^2 (smooth one-sided limits in ln x, :func:`soft_log_limit`)
 
+In a likelihood (:func:`upper_limit_loglike`, used by every upper-limit term, curve and visible search) the
+Poisson and half-Gaussian forms turn logarithmic in x below ln L = ``TAIL_LNL`` = -25, far beyond the CL point.
+
 All functions are jit/vmap/grad safe, with finite gradients at and around zero signal.
 """
 
@@ -48,6 +51,7 @@ __all__ = [
     "soft_log_limit",
     "yield_ratio",
     "upper_limit_loglike",
+    "TAIL_LNL",
     "ScalarTerms",
     "scalar_terms_loglike",
 ]
@@ -159,14 +163,37 @@ def yield_ratio(value, limit, power=1.0):
     return jnp.where(p == 1.0, r, rp)
 
 
-def upper_limit_loglike(x, x90, cl, shape):
-    """Upper-limit ln L with the shape chosen by an integer code (traceable).
+#: ln L at which an upper-limit term's wall turns logarithmic in the yield (see :func:`upper_limit_loglike`).
+TAIL_LNL = -25.0
 
-    ``shape`` = POISSON_ZERO_COUNT or HALF_GAUSSIAN (any other code falls back to Poisson).
+
+def upper_limit_loglike(x, x90, cl, shape):
+    """Upper-limit ln L with the shape chosen by an integer code (traceable), with a logarithmic far tail.
+
+    ``shape`` = POISSON_ZERO_COUNT (ln L = a r, a = ln(1 - cl)) or HALF_GAUSSIAN (ln L = b r^2,
+    b = -z_cl^2/2); any other code falls back to Poisson; r = x/x90. Beyond the yield r_t where the form reaches
+    ``TAIL_LNL`` = -25 it continues as
+
+        ln L = TAIL_LNL (1 + k ln(r / r_t)),   k = 1 (Poisson), 2 (half-Gaussian),
+
+    with value and slope continuous at r_t (r_t = 10.9 for a 90 % Poisson limit, 4.30 for a 90 % half-Gaussian).
+    The CL point (r = 1) and everything down to a posterior density e^-25 of the zero-signal value are unchanged;
+    in the log coordinates of the priors (r ∝ exp(k' u)) the wall beyond is a plane instead of an exponential,
+    which leapfrog integrates exactly, so an HMC trajectory that hits it does not diverge.
     """
-    p = poisson_zero_count(x, x90, cl)
-    h = half_gaussian(x, x90, cl)
-    return jnp.where(jnp.asarray(shape) == HALF_GAUSSIAN, h, p)
+    x, x90, cl = _f(x), _f(x90), _f(cl)
+    is_h = jnp.asarray(shape) == HALF_GAUSSIAN
+    r = x / x90
+    a = jnp.log1p(-cl)
+    z = ndtri(0.5 * (1.0 + cl))
+    b = -0.5 * z * z
+    k = jnp.where(is_h, 2.0, 1.0)
+    r_t = jnp.where(is_h, jnp.sqrt(TAIL_LNL / b), TAIL_LNL / a)
+    near = jnp.where(is_h, b * r * r, a * r)
+    far = r > r_t
+    r_far = jnp.where(far, r, r_t)
+    tail = TAIL_LNL * (1.0 + k * jnp.log(r_far / r_t))
+    return jnp.where(far, tail, near)
 
 
 class ScalarTerms(NamedTuple):

@@ -237,7 +237,7 @@ def curve_loglike(eps, m, curve, br_inv=1.0):
     inside = (lm >= curve["log_m_lo"]) & (lm <= curve["log_m_hi"])
     le = np.interp(lm, curve["log_m"], curve["log_eps"])
     x = br_inv * (eps / np.exp(le)) ** curve["power"]
-    ll = math.log1p(-curve["cl"]) * x if curve["shape"] == 0 else -0.5 * (_z(curve["cl"]) * x) ** 2
+    ll = _upper_limit(x, curve["cl"], curve["shape"])
     return np.where(inside, ll, 0.0)
 
 
@@ -247,8 +247,23 @@ def _z(cl):
     return float(ndtri(0.5 * (1.0 + cl)))
 
 
+#: ln L where the upper-limit forms turn logarithmic in the yield (docs/physics.md, "Far tail of the upper limits").
+TAIL_LNL = -25.0
+
+
 def _upper_limit(x_over_x90, cl, form):
-    return math.log1p(-cl) * x_over_x90 if form == 0 else -0.5 * (_z(cl) * x_over_x90) ** 2
+    """Poisson (form 0: a r) or half-Gaussian (b r^2) in r = x/x90, continued as TAIL (1 + k ln(r/r_t)) beyond
+    the r_t where it reaches TAIL (k = 1, 2)."""
+    r = np.asarray(x_over_x90, dtype=np.float64)
+    if form == 0:
+        a, k = math.log1p(-cl), 1.0
+        exact, r_t = a * r, TAIL_LNL / a
+    else:
+        b, k = -0.5 * _z(cl) ** 2, 2.0
+        exact, r_t = b * r * r, math.sqrt(TAIL_LNL / b)
+    far = r > r_t
+    tail = TAIL_LNL * (1.0 + k * np.log(np.where(far, r, r_t) / r_t))
+    return np.where(far, tail, exact)
 
 
 def observables(p, inp) -> dict:

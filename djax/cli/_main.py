@@ -192,8 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--point",
         metavar="FILE",
         default=None,
-        help="point file (TOML: M_F, m_S1, m_S2, theta, y_e..yp_tau or y/yp = [..], g_D, m_Aprime, "
-        "epsilon); keys not given keep their benchmark value",
+        help="point file (TOML: M_F, m_S1, m_S2, theta, y_e..yp_tau or y/yp = [..], optional ypE_e..ypE_tau or "
+        "ypE = [..] (separate y'_E), g_D, m_Aprime, epsilon); keys not given keep their benchmark value",
     )
     p.add_argument(
         "--set",

@@ -10,6 +10,7 @@ import pytest
 import djax
 from djax import Params, numpyro_model
 from djax.likelihood import PRESETS, cl_thresholds, is_direct, preset_ids
+from djax.likelihood import gaussian as gaussian_lnl
 from djax.model import DEFAULT_PRIORS, resolve_priors
 
 
@@ -91,6 +92,24 @@ def test_cl_thresholds_and_direct_flags():
     assert math.isclose(forms["damu_2025"], -0.5 * 1.6448536269514722**2, rel_tol=1e-12)
     direct = dict(zip(spec.ids, is_direct(spec)))
     assert direct["borexino_mueff"] and direct["xenonnt_mueff"] and not direct["meg2_mueg"]
+
+
+def test_measurement_in_tension_never_excludes_the_sm_limit():
+    """Delta a_e from alpha(Rb) sits ~2.1 sigma above zero: its allowed region widens to the SM's own pull, so
+    the model's SM limit (every coupling -> 0) stays allowed, while a worse fit (pull beyond both) is excluded."""
+    spec = djax.resolve_terms("full")
+    thr = dict(zip(spec.ids, cl_thresholds(spec, 0.9)))
+    i = spec.scalar_ids.index("dae_rb")
+    mean, sigma = float(spec.scalar.value[i]), float(spec.scalar.sigma[i])
+    assert abs(mean) / sigma > 1.6448536269514722  # the premise: zero lies outside the two-sided 90 % region
+    p0 = Params.default()
+    sm_point = p0.replace(y=jnp.zeros(3), yp=jnp.zeros(3), m_Aprime=0.1, epsilon=1e-9)
+    sm = {k: float(v) for k, v in djax.likelihood_terms(sm_point, "full").items()}
+    low = {k: (sm[k], thr[k]) for k in sm if sm[k] < thr[k] - 1e-12}
+    assert not low, low
+    assert math.isclose(thr["dae_rb"], -0.5 * (mean / sigma) ** 2, rel_tol=1e-12)
+    worse = mean - 1.01 * abs(mean)  # x slightly below zero: farther from the measurement than the SM
+    assert gaussian_lnl(worse, mean, sigma) < thr["dae_rb"]
 
 
 def test_user_registry_override(tmp_path):

@@ -101,23 +101,32 @@ def cl_thresholds(spec: TermSpec, cl: float) -> np.ndarray:
     """ln L_i at which term i sits at confidence level ``cl`` (order of ``spec.ids``): the "allowed" criterion.
 
     Poisson zero-count and counting: ln(1 - cl); half-Gaussian, lower_limit and log_upper_limit: -z^2/2 with
-    z = Phi^-1((1+cl)/2); Gaussian:
-    the same z (|x - mean| <= z sigma, two-sided); curves and visible searches: by their shape (x = 1 on the
-    tabulated boundary, so ln(1 - cl) for the default Poisson shape). A point is allowed at ``cl`` when
-    every term satisfies ln L_i >= threshold_i (each limit within its own ``cl`` region).
+    z = Phi^-1((1+cl)/2); Gaussian (a two-sided measurement of a new-physics contribution, mean mu and
+    width sigma): min(-z^2/2, -mu^2/(2 sigma^2)), i.e. |x - mu| <= max(z, |mu|/sigma) sigma, so that a
+    measurement in tension with the Standard Model never excludes the model's Standard-Model limit x = 0
+    (every coupling -> 0 satisfies every constraint; a point is excluded by such a measurement only when
+    it fits it worse than the SM and worse than the CL region); curves and visible searches: by their
+    shape (x = 1 on the tabulated boundary, so ln(1 - cl) for the default Poisson shape). A point is allowed
+    at ``cl`` when every term satisfies ln L_i >= threshold_i (each limit within its own ``cl`` region).
     """
     z = NormalDist().inv_cdf(0.5 * (1.0 + cl))
 
-    def thr(code):
+    def thr(code, mean=0.0, sigma=1.0):
         if code in (POISSON_ZERO_COUNT, COUNTING):
             return math.log(1.0 - cl)
-        if code in (HALF_GAUSSIAN, GAUSSIAN, LOWER_LIMIT, LOG_UPPER_LIMIT):
+        if code == GAUSSIAN:
+            return min(-0.5 * z * z, -0.5 * (mean / sigma) ** 2)
+        if code in (HALF_GAUSSIAN, LOWER_LIMIT, LOG_UPPER_LIMIT):
             return -0.5 * z * z
         raise ValueError(f"no CL threshold for form code {code}")
 
     out = []
     if spec.scalar is not None:
-        out += [thr(int(c)) for c in np.asarray(spec.scalar.form)]
+        sc = spec.scalar
+        out += [
+            thr(int(c), float(m), float(s))
+            for c, m, s in zip(np.asarray(sc.form), np.asarray(sc.value), np.asarray(sc.sigma))
+        ]
     if spec.curves is not None:
         out += [thr(int(c)) for c in np.asarray(spec.curves.shape)]
     if spec.visible is not None:

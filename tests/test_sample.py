@@ -337,3 +337,56 @@ def test_chees_argument_errors():
         run_chees(GAUSS_MODEL, num_warmup=2, num_samples=2, num_chains=1, progress=False)
     with pytest.raises(ValueError, match="space"):
         run_chees(GAUSS_MODEL, num_warmup=2, num_samples=2, num_chains=2, space="other", progress=False)
+
+
+def test_chees_stored_programs_skip_initialisation_and_give_the_same_draws(tmp_path, monkeypatch):
+    """With a program store, a repeated run reads the exported programs back instead of initialising and
+    tracing the model, and gives the same draws as a run without the store (also across an interrupted run)."""
+    from djax.inference import _chees
+    from djax.io import ProgramFolder
+
+    store = ProgramFolder(tmp_path / "programs")
+    kw = dict(programs=store, program_key="box-model")
+    ref = _small_chees(None)
+    _assert_same(ref, _small_chees(None, **kw))
+    assert sorted(p.suffix for p in store.path.iterdir()) == [".jaxexport", ".jaxexport", ".json", ".json"]
+
+    def no_initialisation(*a, **k):
+        raise AssertionError("initialize_model called")
+
+    monkeypatch.setattr(_chees, "initialize_model", no_initialisation)
+    _assert_same(ref, _small_chees(None, **kw))
+
+    # interrupted on the stored path, resumed on it: the same draws
+    def stop_once(info, done=[]):
+        if not done and info["phase"] == "sampling":
+            done.append(1)
+            raise KeyboardInterrupt
+
+    d = str(tmp_path / "run")
+    with pytest.raises(SamplingInterrupted):
+        _small_chees(d, on_segment=stop_once, **kw)
+    _assert_same(ref, _small_chees(d, **kw))
+
+    # other settings, another key, or a damaged entry: nothing stored applies, the model is initialised afresh
+    for other in (dict(kw, seed=8), dict(kw, program_key="other-model")):
+        with pytest.raises(AssertionError, match="initialize_model"):
+            _small_chees(None, **other)
+    seg = next(store.path.glob("*-segment.jaxexport"))
+    seg.write_bytes(seg.read_bytes()[:100])
+    with pytest.raises(AssertionError, match="initialize_model"):
+        _small_chees(None, **kw)
+
+
+def test_program_folder_round_trip_and_refusals(tmp_path):
+    from djax.io import ProgramFolder, environment_digest
+
+    f = ProgramFolder(tmp_path)
+    assert f.load("k1") is None
+    f.save("k1", b"\x00program", {"z0": [0.1, 1e-300]})
+    assert f.load("k1") == (b"\x00program", {"z0": [0.1, 1e-300]})
+    assert f.path == tmp_path / environment_digest()
+    (f.path / "k1.json").write_text("{not json")
+    assert f.load("k1") is None
+    with pytest.raises(ValueError, match="program key"):
+        f.load("../escape")

@@ -9,6 +9,7 @@ from ._certified import NotSeparable as NotSeparable
 from ._certified import certified_profile as certified_profile
 from ._certified import omega_matrix as omega_matrix
 from ._chees import SPACES as SPACES
+from ._chees import ProgramStore as ProgramStore
 from ._chees import run_chees as run_chees
 from ._diagnostics import LOG_LIKELIHOOD_NOTE as LOG_LIKELIHOOD_NOTE
 from ._diagnostics import SAMPLE_STATS_INFO as SAMPLE_STATS_INFO
@@ -89,6 +90,7 @@ __all__ = [
     "run_chees",
     "STAT_NAMES",
     "CheckpointStore",
+    "ProgramStore",
     "SamplingInterrupted",
     "SamplingResult",
     "default_segment",

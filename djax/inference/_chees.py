@@ -28,15 +28,17 @@ between segments.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import numpyro
+from jax import export as jax_export
 from jax.flatten_util import ravel_pytree
 from numpyro.distributions import constraints
 from numpyro.infer import init_to_uniform
@@ -53,7 +55,7 @@ from ._nuts import (
     drive_segments,
 )
 
-__all__ = ["run_chees", "SPACES", "ChEESState"]
+__all__ = ["run_chees", "SPACES", "ChEESState", "ProgramStore"]
 
 #: Coordinates the chains move in (see the module docstring).
 SPACES = ("latent", "unconstrained")
@@ -83,6 +85,45 @@ class ChEESState(NamedTuple):
     adam_v: jax.Array
     inv_mass: jax.Array
     mass_n: jax.Array
+
+
+jax_export.register_namedtuple_serialization(ChEESState, serialized_name="djax.inference.ChEESState")
+
+
+class ProgramStore(Protocol):
+    """Where :func:`run_chees` keeps its exported programs across processes (``djax.io.ProgramFolder``).
+
+    ``load(key)`` returns None or ``(program bytes, meta)``; ``save(key, program, meta)`` stores one (``meta``:
+    JSON-able host data).
+    """
+
+    def load(self, key: str) -> tuple[bytes, dict] | None: ...
+
+    def save(self, key: str, program: bytes, meta: dict) -> None: ...
+
+
+def _callable_name(f) -> str:
+    """A process-independent name of a callable (functools.partial: function and keywords), for cache keys."""
+    kw = getattr(f, "keywords", None)
+    inner = getattr(f, "func", f)
+    name = f"{getattr(inner, '__module__', '')}.{getattr(inner, '__qualname__', type(inner).__name__)}"
+    return name + (repr(sorted(kw.items())) if kw else "")
+
+
+def _export(fn, *args):
+    """``jax.export`` of a jitted function at ``args`` (arrays or ShapeDtypeStructs); None when the computation
+    cannot be serialised (e.g. a user model with a host callback): the caller then compiles it directly."""
+    try:
+        return jax_export.export(fn)(*args)
+    except (ValueError, NotImplementedError, TypeError):
+        return None
+
+
+def _compile(exported, fn, *args):
+    """Compile the exported program (the same executable whether it was traced now or read from a store), or
+    ``fn`` itself when there is none."""
+    target = jax.jit(exported.call) if exported is not None else jax.jit(fn)
+    return target.lower(*args).compile()
 
 
 def _reflect(x, p, lo, hi):
@@ -301,6 +342,8 @@ def run_chees(
     init_strategy: Callable = init_to_uniform,
     init_params: Mapping[str, Any] | None = None,
     on_segment: Callable[[dict], None] | None = None,
+    programs: ProgramStore | None = None,
+    program_key: str | None = None,
 ) -> SamplingResult:
     """Sample a NumPyro model with ChEES-HMC over ``num_chains`` vectorised chains, in resumable segments.
 
@@ -311,6 +354,13 @@ def run_chees(
     ``"unconstrained"``. ``prior_moves``: independence moves from the prior after each trajectory (needs proper
     priors; 0 for none). The warm-up needs ``num_chains >= 2`` (cross-chain statistics). ``timings["init"]``
     includes the (ahead-of-time) compilation of the segment function.
+
+    ``programs`` and ``program_key``: a :class:`ProgramStore` and a key that determines the model (the caller's
+    promise: same key, same model and ``model_kwargs`` structure). The initialisation and segment functions are
+    exported with ``jax.export`` and stored with the chains' starting points; a later call with the same key and
+    settings reads them back and skips NumPyro's model initialisation, tracing and lowering, so that with JAX's
+    persistent compilation cache its start is cache retrieval only. Either way the executable is compiled from
+    the exported program, so stored and fresh runs give the same draws.
     """
     require_x64("run_chees")
     t_start = time.perf_counter()
@@ -325,6 +375,40 @@ def run_chees(
 
     key = jax.random.PRNGKey(seed)
     key_init, key_chains = jax.random.split(key)
+    bundle_key = None
+    if programs is not None and program_key:
+        given = None if init_params is None else sorted((k, np.asarray(v).tobytes()) for k, v in init_params.items())
+        parts = (
+            str(program_key),
+            int(num_warmup),
+            int(num_chains),
+            int(seed),
+            float(target_accept),
+            int(max_leapfrog),
+            bool(dense_mass),
+            space,
+            int(prior_moves),
+            seg,
+            _callable_name(init_strategy),
+            given,
+            jax.tree.structure(dict(model_kwargs)),
+        )
+        bundle_key = "chees-" + hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+        stored = _load_bundle(programs, bundle_key)
+        if stored is not None:
+            return _run_stored(
+                stored,
+                model_kwargs,
+                key_chains=key_chains,
+                init_params=init_params,
+                num_warmup=num_warmup,
+                num_samples=num_samples,
+                seg=seg,
+                store=store,
+                progress=progress,
+                on_segment=on_segment,
+                t_start=t_start,
+            )
     init_keys = jax.random.split(key_init, num_chains)
     info = initialize_model(init_keys, model, init_strategy=init_strategy, dynamic_args=True, model_kwargs=model_kwargs)
     names = sorted(info.param_info.z)
@@ -491,7 +575,8 @@ def run_chees(
             mass_n=f,
         )
 
-    state = init_state(z0, dyn, key_chains)
+    exp_init = _export(init_state, z0, dyn, key_chains)
+    state = _compile(exp_init, init_state, z0, dyn, key_chains)(z0, dyn, key_chains)
 
     def _segment(st, dyn_leaves, n):
         kw = rebuild(dyn_leaves)
@@ -521,7 +606,57 @@ def run_chees(
 
     # one compiled function for both phases (the warm-up discards the draws): one compilation per model, done
     # ahead of time so that the ``init`` timing holds it and ``warmup`` / ``sampling`` are run time only
-    compiled = jax.jit(_segment).lower(state, dyn, jnp.asarray(seg, jnp.int32)).compile()
+    n_arg = jnp.asarray(seg, jnp.int32)
+    exp_seg = _export(jax.jit(_segment), state, dyn, n_arg) if exp_init is not None else None
+    compiled = _compile(exp_seg, _segment, state, dyn, n_arg)
+    if bundle_key is not None and exp_init is not None and exp_seg is not None:
+        meta = {
+            "names": list(names),
+            "space": space,
+            "z0": {n: np.asarray(z0[n], np.float64).tolist() for n in names},
+            "settings": settings,
+        }
+        programs.save(bundle_key + "-init", bytes(exp_init.serialize()), meta)
+        programs.save(bundle_key + "-segment", bytes(exp_seg.serialize()), {})
+    return _drive(
+        compiled, state, dyn, settings, names, num_warmup, num_samples, seg, store, progress, on_segment, t_start
+    )
+
+
+def _load_bundle(programs: ProgramStore, key: str):
+    """(exported init, exported segment, meta) of a stored run, or None."""
+    a, b = programs.load(key + "-init"), programs.load(key + "-segment")
+    if a is None or b is None:
+        return None
+    try:
+        return jax_export.deserialize(bytearray(a[0])), jax_export.deserialize(bytearray(b[0])), a[1]
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
+def _run_stored(
+    stored, model_kwargs, *, key_chains, init_params, num_warmup, num_samples, seg, store, progress, on_segment, t_start
+):
+    """:func:`run_chees` from a stored bundle: no model initialisation, tracing or lowering of the model."""
+    exp_init, exp_seg, meta = stored
+    names = list(meta["names"])
+    if init_params is not None:
+        z0 = jax.tree.map(lambda a: jnp.asarray(a, dtype=jnp.float64), dict(init_params))
+    else:
+        z0 = {n: jnp.asarray(np.asarray(meta["z0"][n], np.float64)) for n in names}
+    dyn, _ = _partition_kwargs(model_kwargs)
+    state = _compile(exp_init, None, z0, dyn, key_chains)(z0, dyn, key_chains)
+    compiled = _compile(exp_seg, None, state, dyn, jnp.asarray(seg, jnp.int32))
+    settings = dict(meta["settings"])
+    settings["num_samples"] = int(num_samples)
+    return _drive(
+        compiled, state, dyn, settings, names, num_warmup, num_samples, seg, store, progress, on_segment, t_start
+    )
+
+
+def _drive(compiled, state, dyn, settings, names, num_warmup, num_samples, seg, store, progress, on_segment, t_start):
+    """Run the compiled segments (resumable) and assemble the :class:`SamplingResult`."""
+    num_chains = int(state.x.shape[0])
 
     def run_segment(st, dyn_leaves, n):
         return compiled(st, dyn_leaves, jnp.asarray(n, jnp.int32))

@@ -1,7 +1,7 @@
 """djax.io: every file format djax reads or writes, one writer and one reader each (host side, not traced).
 
 Run files (TOML), the limit registry and its data files (curves, scalar limits), posterior DataTrees, NUTS
-checkpoints, the scan store, the optimize tables, the evidence record and run metadata, plus atomic writing and
+checkpoints, exported compiled programs, the scan store, the optimize tables, the evidence record and run metadata, plus atomic writing and
 checksums.
 """
 
@@ -41,6 +41,8 @@ from ._metadata import package_versions as package_versions
 from ._metadata import platform_info as platform_info
 from ._metadata import read_metadata as read_metadata
 from ._metadata import write_metadata as write_metadata
+from ._programs import ProgramFolder as ProgramFolder
+from ._programs import environment_digest as environment_digest
 from ._registry import ENTRY_KEYS as ENTRY_KEYS
 from ._registry import FORMS as FORMS
 from ._registry import KINDS as KINDS
@@ -112,6 +114,8 @@ __all__ = [
     "sha256_arrays",
     "sha256_file",
     "NutsCheckpoint",
+    "ProgramFolder",
+    "environment_digest",
     "read_datatree",
     "EVIDENCE_FILE",
     "EVIDENCE_KEYS",

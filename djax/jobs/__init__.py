@@ -25,6 +25,8 @@ from ._prepare import compilation_cache as compilation_cache
 from ._prepare import job_fingerprint as job_fingerprint
 from ._prepare import load_config as load_config
 from ._prepare import prepare as prepare
+from ._prepare import program_key as program_key
+from ._prepare import program_store as program_store
 from ._sample import SampleOutput as SampleOutput
 from ._sample import sample as sample
 from ._scan import scan as scan
@@ -47,6 +49,8 @@ __all__ = [
     "Prepared",
     "compilation_cache",
     "job_fingerprint",
+    "program_key",
+    "program_store",
     "load_config",
     "prepare",
     "SampleOutput",

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .. import __version__
 from ..errors import DjaxError
 from ..io import (
@@ -174,17 +176,54 @@ def decay_mode_notes(config: RunConfig, spec: TermSpec) -> list[str]:
     return out
 
 
-def compilation_cache() -> str | None:
-    """Turn on JAX's persistent compilation cache (``$DJAX_CACHE_DIR`` or ``~/.cache/djax/jax``); set
-    ``DJAX_COMPILATION_CACHE=0`` to switch it off. Returns the folder or None."""
-    import jax
-
+def _cache_base() -> Path | None:
+    """``$DJAX_CACHE_DIR`` (default ``$XDG_CACHE_HOME/djax`` or ``~/.cache/djax``), None when
+    ``DJAX_COMPILATION_CACHE=0``."""
     if os.environ.get("DJAX_COMPILATION_CACHE", "1").strip().lower() in ("0", "false", "no", "off"):
         return None
-    base = os.environ.get("DJAX_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "djax"
+    return Path(
+        os.environ.get("DJAX_CACHE_DIR")
+        or os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "djax")
     )
-    path = str(Path(base) / "jax")
+
+
+def program_store():
+    """The store of exported sampler programs (``$DJAX_CACHE_DIR/programs``, :class:`djax.io.ProgramFolder`) that
+    lets a repeated job skip model initialisation, tracing and lowering; None when the cache is switched off
+    (``DJAX_COMPILATION_CACHE=0``)."""
+    from ..io import ProgramFolder
+
+    base = _cache_base()
+    return None if base is None else ProgramFolder(base / "programs")
+
+
+def program_key(prep: Prepared) -> str:
+    """Digest of everything a job's model is built from: the fingerprint (priors, model options, the resolved
+    terms' values and file hashes, the job settings) and the compiled term arrays themselves."""
+    import hashlib
+    import json
+
+    import jax
+
+    h = hashlib.sha256(json.dumps(prep.fingerprint, sort_keys=True, default=str).encode())
+    for leaf in jax.tree.leaves(prep.spec):
+        a = np.asarray(leaf)
+        h.update(f"{a.dtype}{a.shape}".encode())
+        h.update(a.tobytes())
+    h.update(repr((prep.spec.ids, prep.spec.observables, prep.spec.model_options, prep.priors)).encode())
+    return h.hexdigest()[:32]
+
+
+def compilation_cache() -> str | None:
+    """Turn on JAX's persistent compilation cache (``$DJAX_CACHE_DIR/jax``, default ``~/.cache/djax/jax``); set
+    ``DJAX_COMPILATION_CACHE=0`` to switch it off (and the program store, :func:`program_store`). Returns the
+    folder or None."""
+    import jax
+
+    base = _cache_base()
+    if base is None:
+        return None
+    path = str(base / "jax")
     try:
         Path(path).mkdir(parents=True, exist_ok=True)
     except OSError:
@@ -234,6 +273,8 @@ __all__ = [
     "model_constraint_notes",
     "model_options",
     "compilation_cache",
+    "program_store",
+    "program_key",
     "check_text",
     "EMBEDDED",
 ]

@@ -11,6 +11,7 @@ from typing import Any
 from ..inference import make_model, prior_draws, run_chees, run_nuts, summarize, to_datatree
 from ..io import NutsCheckpoint, resolved_toml, term_provenance, write_datatree
 from ._common import job, make_plots, say
+from ._prepare import program_key, program_store
 
 #: The chains' starting points: uniform in the central half of each latent range (NumPyro's init_to_uniform).
 INIT_RADIUS = 0.5
@@ -144,7 +145,15 @@ def sample(
         )
         with folder.timer("sample"):
             if s.method == "chees":
-                res = run_chees(model, {}, max_leapfrog=s.max_leapfrog, prior_moves=s.prior_moves, **common)
+                res = run_chees(
+                    model,
+                    {},
+                    max_leapfrog=s.max_leapfrog,
+                    prior_moves=s.prior_moves,
+                    programs=program_store(),
+                    program_key=program_key(prep),
+                    **common,
+                )
             else:
                 res = run_nuts(model, {}, chain_method=s.chain_method, max_tree_depth=s.max_tree_depth, **common)
         res.settings["init_strategy"] = f"init_to_uniform(radius={INIT_RADIUS})"  # a name, not a function repr

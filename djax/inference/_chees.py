@@ -616,8 +616,13 @@ def run_chees(
             "z0": {n: np.asarray(z0[n], np.float64).tolist() for n in names},
             "settings": settings,
         }
-        programs.save(bundle_key + "-init", bytes(exp_init.serialize()), meta)
-        programs.save(bundle_key + "-segment", bytes(exp_seg.serialize()), {})
+        try:
+            blobs = bytes(exp_init.serialize()), bytes(exp_seg.serialize())
+        except ImportError:  # jax's serialisation needs flatbuffers: without it nothing is stored
+            blobs = None
+        if blobs is not None:
+            programs.save(bundle_key + "-init", blobs[0], meta)
+            programs.save(bundle_key + "-segment", blobs[1], {})
     return _drive(
         compiled, state, dyn, settings, names, num_warmup, num_samples, seg, store, progress, on_segment, t_start
     )
@@ -630,7 +635,7 @@ def _load_bundle(programs: ProgramStore, key: str):
         return None
     try:
         return jax_export.deserialize(bytearray(a[0])), jax_export.deserialize(bytearray(b[0])), a[1]
-    except (ValueError, TypeError, KeyError):
+    except (ValueError, TypeError, KeyError, ImportError):
         return None
 
 

@@ -19,6 +19,8 @@ import pytest
 
 from djax.io import read_datatree, read_profile_csv, read_scan
 
+# Many small units of work (20 sampling checkpoints, 24 profile rows, 24 scan chunks): after compilation a unit
+# takes milliseconds, so three stops must each cost a few units and still land well before the end.
 REDUCED = (
     (Path(__file__).parent / "data" / "reduced_model.toml").read_text()
     + """
@@ -26,7 +28,7 @@ REDUCED = (
 num_warmup = 40
 num_samples = 40
 num_chains = 2
-checkpoint_every = 10
+checkpoint_every = 4
 [optimize]
 n_starts = 2
 steps = 30
@@ -34,14 +36,14 @@ steps = 30
 method = "direct"
 low = 0.01
 high = 0.04
-n_points = 5
+n_points = 24
 n_starts = 2
 outer_iters = 3
 inner_steps = 15
 batch = 1
 [scan]
 n_points = 6000
-chunk_size = 1000
+chunk_size = 250
 method = "sobol"
 projections = [["y_e", "epsilon"]]
 [output]
@@ -88,7 +90,7 @@ def _stop_after_next_checkpoint(cmd, folder, job, sig, env) -> int:
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 600
     while _progress(folder, job) <= before and proc.poll() is None and time.time() < deadline:
-        time.sleep(0.02)
+        time.sleep(0.005)
     assert proc.poll() is None, f"the job finished before it could be stopped: {proc.stderr.read()[-2000:]}"
     proc.send_signal(sig)
     proc.wait(timeout=600)

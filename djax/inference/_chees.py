@@ -15,7 +15,12 @@ adapts, from the whole ensemble of chains at once:
   (exponential moving average; as in MEADS, Hoffman & Sountsov 2022).
 
 Each iteration draws a jitter h ~ U(0, 1) shared by all chains and runs ceil(h T / eps) leapfrog steps followed
-by a Metropolis correction. After warm-up eps, T and the mass matrix are frozen (the final eps is the dual
+by a Metropolis correction. With prior moves (below), a chain at a *stiff* point, where one leapfrog kick exceeds
+``STIFF_KICK`` in whitened units (eps |grad U|_M > STIFF_KICK: a likelihood wall far thinner than the step, as in
+the GIM-cancellation tubes of the cLFV terms), takes no trajectory (the identity move), and a trajectory that ends
+at a stiff point is rejected. The indicator is symmetric in start and end, so the HMC move keeps detailed balance;
+the independence moves from the prior carry chains into and out of the stiff points, which the integrator would
+otherwise cross only with divergent energy errors. Without prior moves the rule is off (it would isolate them). After warm-up eps, T and the mass matrix are frozen (the final eps is the dual
 averaging's iterate average), so the sampling phase is a fixed Markov kernel per chain.
 
 Sampling space: ``"latent"`` samples the model's sample sites directly in their constrained coordinates when
@@ -65,6 +70,10 @@ DIVERGENCE_THRESHOLD = 1000.0
 _DA_GAMMA, _DA_T0, _DA_KAPPA = 0.05, 10.0, 0.75
 # Adam on log T (beta1 = 0, as in the ChEES reference implementation)
 _ADAM_B2, _ADAM_EPS = 0.95, 1e-8
+#: With prior moves, a chain at a point where one leapfrog kick exceeds this (eps |grad U|_M > STIFF_KICK, the
+#: whitened gradient norm: a likelihood wall far steeper than the step size resolves) takes no trajectory, and a
+#: trajectory ending at such a point is rejected; the prior moves carry chains into and out of those points.
+STIFF_KICK = 10.0
 
 
 class ChEESState(NamedTuple):
@@ -170,6 +179,11 @@ def _make_step(
     def kinetic(m, p):
         return 0.5 * jnp.sum(p * matvec(m, p), axis=-1)
 
+    def _stiff(m, g, eps):
+        """eps |grad U|_M > STIFF_KICK per chain (the kick of one leapfrog step in whitened units)."""
+        G2 = jnp.sum(g * matvec(m, g), axis=-1)
+        return ~(eps**2 * G2 <= STIFF_KICK**2)
+
     def step(st: ChEESState, kw):
         key, k_mom, k_jit, k_acc, k_prior = jax.random.split(st.key, 5)
         C, d = st.x.shape
@@ -201,8 +215,16 @@ def _make_step(
         h0 = st.pot + kinetic(m, p0)
         h1 = pot1 + kinetic(m, p1)
         dh = jnp.where(jnp.isfinite(h1), h1 - h0, jnp.inf)
-        diverging = dh > DIVERGENCE_THRESHOLD
         acc_prob = jnp.where(jnp.isfinite(dh), jnp.exp(jnp.minimum(0.0, -dh)), 0.0)
+        if prior_moves > 0:
+            # stiff points: the kernel there is the identity, and HMC proposals onto them are rejected (the
+            # indicator is symmetric in start and end, so detailed balance holds); the lanes of stiff starts are
+            # computed with the others (vectorised) and discarded
+            stiff0 = _stiff(m, st.grad, eps)
+            acc_prob = jnp.where(stiff0 | _stiff(m, g1, eps), 0.0, acc_prob)
+        else:
+            stiff0 = jnp.zeros((C,), bool)
+        diverging = (dh > DIVERGENCE_THRESHOLD) & ~stiff0
         accept = jax.random.uniform(k_acc, (C,)) < acc_prob
         x_new = jnp.where(accept[:, None], x1, st.x)
         pot_new = jnp.where(accept, pot1, st.pot)
@@ -236,7 +258,8 @@ def _make_step(
         da_mu = jnp.where(restart, st.log_eps + math.log(10.0), st.da_mu)
         # harmonic mean over chains (as in the ChEES reference): one divergent chain (acceptance 0, floored at
         # 1e-3) pulls the statistic far below the target, so the step size avoids the likelihood walls
-        mean_acc = 1.0 / jnp.mean(1.0 / jnp.maximum(acc_prob, 1e-3))
+        live = ~stiff0  # chains at stiff points took no trajectory: they do not inform the step size
+        mean_acc = jnp.sum(live) / jnp.maximum(jnp.sum(jnp.where(live, 1.0 / jnp.maximum(acc_prob, 1e-3), 0.0)), 1e-300)
         w = 1.0 / (da_t + _DA_T0)
         da_g = (1.0 - w) * da_g + w * (target_accept - mean_acc)
         log_eps_new = da_mu - jnp.sqrt(da_t) / _DA_GAMMA * da_g
@@ -352,7 +375,7 @@ def run_chees(
     ``space``: ``"latent"`` (constrained coordinates with reflecting box faces; falls back to
     ``"unconstrained"`` with a warning for a model with other supports or with ``dense_mass``) or
     ``"unconstrained"``. ``prior_moves``: independence moves from the prior after each trajectory (needs proper
-    priors; 0 for none). The warm-up needs ``num_chains >= 2`` (cross-chain statistics). ``timings["init"]``
+    priors; 0 for none; with them, chains at stiff points take no trajectory: see the module docstring). The warm-up needs ``num_chains >= 2`` (cross-chain statistics). ``timings["init"]``
     includes the (ahead-of-time) compilation of the segment function.
 
     ``programs`` and ``program_key``: a :class:`ProgramStore` and a key that determines the model (the caller's
@@ -388,6 +411,7 @@ def run_chees(
             bool(dense_mass),
             space,
             int(prior_moves),
+            STIFF_KICK,
             seg,
             _callable_name(init_strategy),
             given,
@@ -540,6 +564,7 @@ def run_chees(
         "dense_mass": bool(dense_mass),
         "space": space,
         "prior_moves": int(prior_moves),
+        "stiff_kick": STIFF_KICK if prior_moves else None,
         "segment": seg,
         "init_strategy": _plain(init_strategy),
         "init_params_given": init_params is not None,

@@ -196,3 +196,49 @@ def test_optimize_job_writes_the_certified_table_and_resumes(tmp_path):
     )
     run2.write_text(text + '[likelihood]\ninclude = ["eps_loop_naturalness"]\n')  # eps_loop/eps: eps and g_D
     assert main(["optimize", str(run2), "--out", str(tmp_path / "o2")]) == 2
+
+
+def test_anomalous_moment_bound_holds_and_is_nearly_reached():
+    """With |Delta a_e| <= A_e, |P_C y_e y'_e| <= nu_e: the box bound on lambda_{tau e} is then about half the plain
+    one (y_e and y'_e cannot both sit at the box edge), it holds at points on the Delta a_e boundary with the tau
+    Yukawas at the box edge, and such points reach it to 20 %."""
+    from djax.inference._certified import _cell_ingredients, _pair_bound
+
+    import jax
+
+    obs_fn = jax.jit(lambda v: observables(params_from_values(v), solar=False))
+    A_e = 1e-12
+    d_e = A_e * C.E_CHARGE / (4.0 * C.M_E)
+    T = math.sqrt(4.0 * math.pi)
+    rng = np.random.default_rng(7)
+    for _ in range(5):
+        M, m1 = 10 ** rng.uniform(2.3, 3.0), 10 ** rng.uniform(1.0, 2.0)
+        m2, th = m1 * 10 ** rng.uniform(0.05, 0.5), rng.uniform(0.1, 1.4)
+        P_C, P_l, R, _, na, nb = (
+            float(x) for x in _cell_ingredients(jnp.asarray(M), jnp.asarray(m1), jnp.asarray(m2), th, th, T, 1.0)
+        )
+        num_e = d_e + C.M_E * (na + nb) * T**2
+        args = (P_C, P_l, R, na, nb, math.inf, C.M_E, C.M_TAU, T, T, T, T)
+        bound, plain = float(_pair_bound(*args, num_a=num_e)), float(_pair_bound(*args))
+        assert bound < 0.6 * plain
+
+        def at(ype, s, M=M, m1=m1, m2=m2, th=th):
+            v = dict(M_F=M, m_S1=m1, m_S2=m2, theta=th, g_D=T, epsilon=1e-4, m_Aprime=0.01)
+            v.update(y_e=T, y_mu=0.0, y_tau=s * T, yp_e=ype, yp_mu=0.0, yp_tau=-s * T)
+            obs = obs_fn({k: jnp.asarray(float(x)) for k, x in v.items()})
+            return abs(float(obs["delta_a_e"])), abs(float(np.asarray(l_vector(obs["lambda_dark_GeV"]))[1]))
+
+        reached = 0.0
+        for s in (1.0, -1.0):
+            for sign in (1.0, -1.0):
+                if at(sign * T, s)[0] <= A_e:
+                    continue
+                lo, hi = 0.0, T  # |Delta a_e| crosses A_e between y'_e = 0 and the box edge
+                for _ in range(80):
+                    mid = 0.5 * (lo + hi)
+                    lo, hi = (mid, hi) if at(sign * mid, s)[0] <= A_e else (lo, mid)
+                da, lam = at(sign * lo, s)
+                assert da <= A_e * (1 + 1e-9)
+                assert lam <= bound * (1 + 1e-9)
+                reached = max(reached, lam)
+        assert reached >= 0.8 * bound

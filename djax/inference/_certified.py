@@ -21,11 +21,14 @@ moment is linear in g_D, the dipoles do not depend on it), per flavour pair (a, 
 
     |lambda_ab| <= |P_lambda| (T_a T'_b + T_b T'_a)                                         (box)
     |lambda_ab| <= |R| [ sqrt(2) c_ab + (m_b - m_a) G_ab ]                  (radiative decay l_b -> l_a gamma)
+    |P_C y_l y'_l| <= nu_l = d_l + m_l (|n_a| T_l^2 + |n_b| T'_l^2)            (anomalous moment of l, in the box)
 
 with ``R = P_lambda / P_C = 2 g_D Q_F Delta K / (e Delta I_F)`` (lambda = R (C_enh^{ab} - C_enh^{ba})),
 ``c_ab^2`` the largest |C^{ab}|^2 + |C^{ba}|^2 the terms allow, and ``G_ab`` the largest
 ``|n_a| t + |n_b| t'`` (t = |y_a y_b|, t' = |y'_a y'_b|) compatible with
-``P_C^2 t t' <= (c + |n_a| m_b t + |n_b| m_a t')(c + |n_a| m_a t + |n_b| m_b t')``; and for sum m_nu <= s,
+``P_C^2 t t' <= (c + |n_a| m_b t + |n_b| m_a t')(c + |n_a| m_a t + |n_b| m_b t')``; ``d_l = A_l e / (4 m_l)`` with
+``|Delta a_l| <= A_l`` on the allowed interval of a g-2 term (the box bound is then taken at the ends of the Pareto
+front of {|y_l||y'_l| <= nu_l / P_C} per flavour); and for sum m_nu <= s,
 ``|l| <= |P_lambda / K_m| s / 2`` (the trace norm of the rank-2 loop mass is exactly ``2 |K_m| |y| |y'|``).
 The maximum of the convex ``l^T Omega l`` over the box |l_i| <= b_i sits at a vertex. The supremum over phi is
 taken on a grid in (ln M_F, ln m_S1, ln m_S2, theta) with a first-order margin per node,
@@ -65,6 +68,8 @@ _KINETIC_PARAMS = ("epsilon", "m_Aprime")
 #: Dark-sector observables the certificate uses, and how each maps to a bound.
 _BR_OBS = {"br_mu_e_gamma": (0, 1), "br_tau_e_gamma": (0, 2), "br_tau_mu_gamma": (1, 2)}
 _MUEG_PROXIES = ("br_mu_3e", "cr_mu_e_Au", "cr_mu_e_Ti", "cr_mu_e_Al")
+#: Anomalous magnetic moments: Delta a_l = (4 m_l / e) Re C^{ll} bounds the diagonal dipole of flavour l.
+_AMM_OBS = {"delta_a_e": 0, "delta_a_mu": 1, "delta_a_tau": 2}
 
 
 class NotSeparable(ValueError):
@@ -211,6 +216,34 @@ def _sub_lnl(values, sub: TermSpec, *, Q_F, br_inv):
 
 
 # ------------------------------------------------------------------------------------------- bounds from terms
+def _allowed_abs(fn: Callable, thr: float, scale: float) -> float:
+    """max |x| over the interval around x = 0 where fn(x) >= thr (a two-sided term; inf when fn(0) < thr or the
+    interval is unbounded): bisection in ln|x| on each side, starting from ``scale``."""
+    if fn(0.0) < thr:
+        return math.inf
+    out = 0.0
+    for sign in (1.0, -1.0):
+        hi = abs(scale)
+        while fn(sign * hi) >= thr:
+            hi *= 10.0
+            if hi > 1e30:
+                return math.inf
+        lo = hi / 10.0
+        while lo > 1e-300 and fn(sign * lo) < thr:
+            lo /= 10.0
+        a, b = math.log(max(lo, 1e-300)), math.log(hi)
+        for _ in range(200):
+            mid = 0.5 * (a + b)
+            if fn(sign * math.exp(mid)) >= thr:
+                a = mid
+            else:
+                b = mid
+            if b - a < 1e-13:
+                break
+        out = max(out, math.exp(b))  # the outer end of the bracket: a bound on |x|
+    return out
+
+
 def _invert_upper(fn: Callable, thr: float, lo=1e-60, hi=1e20):
     """Largest x in [lo, hi] with fn(x) >= thr for a decreasing fn (bisection in ln x); inf when fn(hi) >= thr."""
     if fn(hi) >= thr:
@@ -231,13 +264,15 @@ def _invert_upper(fn: Callable, thr: float, lo=1e-60, hi=1e20):
 
 def dark_bounds(spec: TermSpec, priors, dark_idx, thr, *, Q_F=1.0, br_inv=1.0) -> dict:
     """Bounds the dark-sector terms imply: ``c`` (3,) on sqrt(|C^{ab}|^2 + |C^{ba}|^2) per pair (inf: none),
-    ``mnu_sum_GeV`` on sum m_nu, and the list of dark terms the certificate does not use (their constraints are
+    ``d`` (3,) on |Re C^{ll}| per flavour from the anomalous magnetic moments (inf: none), ``mnu_sum_GeV`` on
+    sum m_nu, and the list of dark terms the certificate does not use (their constraints are
     dropped, which keeps the bound valid)."""
     vals = _reference_values(priors)
     vals.update(_dark_point(priors, 1e-3))
     obs, _ = point_observables(_as_jnp(vals), spec, Q_F=Q_F, br_inv=br_inv)
     obs = {k: np.asarray(v) for k, v in obs.items()}
     c = np.full(3, np.inf)
+    d = np.full(3, np.inf)
     mnu = math.inf
     unused = []
     for i in dark_idx:
@@ -254,6 +289,15 @@ def dark_bounds(spec: TermSpec, priors, dark_idx, thr, *, Q_F=1.0, br_inv=1.0) -
                 unused.append(tid)
                 continue
             xmax = _invert_upper(lnl_at, float(thr[i]))
+        elif o in _AMM_OBS:
+            # two-sided measurement: |Delta a_l| <= A on the allowed interval, so |Re C^{ll}| <= A e / (4 m_l)
+            A = _allowed_abs(lnl_at, float(thr[i]), 1e-3 * max(abs(float(obs[o])), 1e-20) + 1e-16)
+            if not math.isfinite(A):
+                unused.append(tid)
+                continue
+            f = _AMM_OBS[o]
+            d[f] = min(d[f], A * C.E_CHARGE / (4.0 * C.M_LEPTONS[f]))
+            continue
         else:
             unused.append(tid)
             continue
@@ -270,7 +314,7 @@ def dark_bounds(spec: TermSpec, priors, dark_idx, thr, *, Q_F=1.0, br_inv=1.0) -
         k = C.M_LEPTONS[b] ** 3 / (4.0 * math.pi * C.GAMMA_LEPTONS[b]) * ps
         j = [pp[:2] for pp in PAIRS].index((a, b))
         c[j] = min(c[j], math.sqrt(xmax / k))
-    return {"c": c, "mnu_sum_GeV": mnu, "unused": unused}
+    return {"c": c, "d": d, "mnu_sum_GeV": mnu, "unused": unused}
 
 
 def mass_restricted_priors(spec: TermSpec, priors, dark_idx, thr, *, Q_F=1.0, br_inv=1.0, n=4001):
@@ -360,9 +404,30 @@ def _cell_ingredients(M, m1, m2, th0, th1, g_D, Q_F):
     return P_C_lo, P_l_hi, R, lam_per_mnu, n_hi(L1, L2), n_hi(L2, L1)
 
 
-def _pair_bound(P_C_lo, P_l_hi, R, na, nb, c, ma, mb, Ta, Tb, Tpa, Tpb):
-    """Bound on |lambda_ab| from the box and, when the pair is constrained (``c`` finite), from its dipoles."""
-    trivial = P_l_hi * (Ta * Tpb + Tb * Tpa)
+def _box_corners(T, Tp, num, P_C_lo, P_l_hi, R):
+    """Bounds at the two ends of the Pareto front of {0 <= u <= T, 0 <= u' <= Tp, P_C u u' <= num} (u = |y_l|,
+    u' = |y'_l|): (T, min(Tp, tau/T)) and (min(T, tau/Tp), Tp), tau = num / P_C. A linear function with
+    non-negative coefficients is largest at one of them (on the hyperbola u u' = tau it is convex in u). Each end
+    as (u, u', P_lambda u, P_lambda u') bounded over the theta cell; P_lambda / P_C = R does not depend on theta, so
+    P_lambda tau <= R num also where P_C vanishes at the cell's edge."""
+    if isinstance(num, float) and not math.isfinite(num):  # no diagonal-dipole bound for this flavour
+        return ((T, Tp, P_l_hi * T, P_l_hi * Tp),)
+    tau = jnp.where(P_C_lo > 0, num / jnp.where(P_C_lo > 0, P_C_lo, 1.0), jnp.inf)
+    up1 = jnp.minimum(Tp, tau / T) if T > 0 else jnp.asarray(Tp)
+    Pup1 = jnp.minimum(P_l_hi * Tp, R * num / T) if T > 0 else P_l_hi * Tp
+    u2 = jnp.minimum(T, tau / Tp) if Tp > 0 else jnp.asarray(T)
+    Pu2 = jnp.minimum(P_l_hi * T, R * num / Tp) if Tp > 0 else P_l_hi * T
+    return ((T, up1, P_l_hi * T, Pup1), (u2, Tp, Pu2, P_l_hi * Tp))
+
+
+def _pair_bound(P_C_lo, P_l_hi, R, na, nb, c, ma, mb, Ta, Tb, Tpa, Tpb, num_a=math.inf, num_b=math.inf):
+    """Bound on |lambda_ab| from the box (with |P_C y_l y'_l| <= num_l per flavour, from its diagonal dipole) and,
+    when the pair is constrained (``c`` finite), from its dipoles."""
+    trivial = None
+    for ua, upa, Pua, Pupa in _box_corners(Ta, Tpa, num_a, P_C_lo, P_l_hi, R):
+        for ub, upb, Pub, Pupb in _box_corners(Tb, Tpb, num_b, P_C_lo, P_l_hi, R):
+            v = jnp.minimum(Pua * upb, ua * Pupb) + jnp.minimum(Pub * upa, ub * Pupa)
+            trivial = v if trivial is None else jnp.maximum(trivial, v)
     if not math.isfinite(c):
         return trivial
     A, Ap = Ta * Tb, Tpa * Tpb
@@ -384,13 +449,20 @@ def _vertex_max(b, omega):
     return best
 
 
-def _bound_cells(M, m1, m2, th0, th1, omega, *, T, Tp, c, mnu, g_D, Q_F):
+def _bound_cells(M, m1, m2, th0, th1, omega, *, T, Tp, c, mnu, g_D, Q_F, d=(math.inf,) * 3):
     """F = sup over the theta cell of the bound on l^T Omega l at the mass nodes (any common shape)."""
     P_C, P_l, R, lpm, n_a, n_b = _cell_ingredients(M, m1, m2, th0, th1, g_D, Q_F)
+    # |P_C y_l y'_l| <= num_l: |C^{ll}| = |P_C y_l y'_l + m_l (n_a y_l^2 + n_b y'_l^2)| <= d_l
+    num = [
+        d[f] + C.M_LEPTONS[f] * (n_a * T[f] ** 2 + n_b * Tp[f] ** 2) if math.isfinite(d[f]) else math.inf
+        for f in range(3)
+    ]
     bs = [None, None, None]
     for (a, b, comp), cab in zip(PAIRS, c):
         ma, mb = C.M_LEPTONS[a], C.M_LEPTONS[b]
-        bs[comp] = _pair_bound(P_C, P_l, R, n_a, n_b, float(cab), ma, mb, T[a], T[b], Tp[a], Tp[b])
+        bs[comp] = _pair_bound(
+            P_C, P_l, R, n_a, n_b, float(cab), ma, mb, T[a], T[b], Tp[a], Tp[b], num_a=num[a], num_b=num[b]
+        )
     F = _vertex_max(jnp.stack(bs, axis=-1), omega)
     if math.isfinite(mnu):
         lmax = jnp.linalg.eigvalsh(omega)[-1]
@@ -398,7 +470,7 @@ def _bound_cells(M, m1, m2, th0, th1, omega, *, T, Tp, c, mnu, g_D, Q_F):
     return F
 
 
-def _achievable(M, m1, m2, th, omega, *, T, Tp, c, g_D, Q_F):
+def _achievable(M, m1, m2, th, omega, *, T, Tp, c, g_D, Q_F, d=None):
     """Leading-order value of l^T Omega l on the cancellation manifolds (constrained pairs) or at the box corners
     (free pairs), one pair at a time: where to start the inner solver."""
     P_C, P_l, R, _, n_a, n_b = _cell_ingredients(M, m1, m2, th, th, g_D, Q_F)
@@ -428,7 +500,7 @@ class Certificate:
     priors: tuple
     settings: dict
     axes: tuple
-    refine: int = 24
+    refine: int = 64
     factor: int = 6
 
     def _eval(self, omega, axM, ax1, ax2, edges):
@@ -539,7 +611,7 @@ def _mass_axis(p: Prior, n: int, offset: bool = False):
 
 
 def certificate(
-    priors, bounds, *, Q_F=1.0, grid=(16, 16, 16, 16), refine=24, factor=10, g_D_max: float | None = None
+    priors, bounds, *, Q_F=1.0, grid=(16, 16, 16, 16), refine=64, factor=10, g_D_max: float | None = None
 ) -> Certificate:
     """The certificate for the term bounds of :func:`dark_bounds` on a (M_F, m_S1, m_S2, theta) grid.
 
@@ -561,6 +633,7 @@ def certificate(
         T=tuple(_abs_max(_prior(priors, n)) for n in _YUK),
         Tp=tuple(_abs_max(_prior(priors, n)) for n in _YUKP),
         c=tuple(float(x) for x in bounds["c"]),
+        d=tuple(float(x) for x in bounds.get("d", (math.inf,) * 3)),
         mnu=float(bounds["mnu_sum_GeV"]),
         g_D=float(g_D_max),
         Q_F=float(Q_F),
@@ -1130,7 +1203,11 @@ class CertifiedProfiler:
             argmax={n: [r[f"argmax_{n}"] for r in rows] for n in names},
             terms={k: [ids[i] for i in v] for k, v in self.roles.items()},
             unused_in_bound=list(self.bounds["unused"]),
-            bounds={"c_pairs_GeV-1": [float(x) for x in self.bounds["c"]], "mnu_sum_GeV": self.bounds["mnu_sum_GeV"]},
+            bounds={
+                "c_pairs_GeV-1": [float(x) for x in self.bounds["c"]],
+                "d_flavours_GeV-1": [float(x) for x in self.bounds["d"]],
+                "mnu_sum_GeV": self.bounds["mnu_sum_GeV"],
+            },
             certificate_nodes={n: [r[f"node_{n}"] for r in rows] for n in names},
             target_gap=self.target_gap,
         )

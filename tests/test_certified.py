@@ -202,9 +202,9 @@ def test_anomalous_moment_bound_holds_and_is_nearly_reached():
     """With |Delta a_e| <= A_e, |P_C y_e y'_e| <= nu_e: the box bound on lambda_{tau e} is then about half the plain
     one (y_e and y'_e cannot both sit at the box edge), it holds at points on the Delta a_e boundary with the tau
     Yukawas at the box edge, and such points reach it to 20 %."""
-    from djax.inference._certified import _cell_ingredients, _pair_bound
-
     import jax
+
+    from djax.inference._certified import _cell_ingredients, _pair_bound
 
     obs_fn = jax.jit(lambda v: observables(params_from_values(v), solar=False))
     A_e = 1e-12

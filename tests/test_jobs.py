@@ -192,3 +192,35 @@ def test_tau_terms_that_cannot_act_are_flagged():
     free = {"priors.y_tau": {"type": "signed_log_uniform"}, "priors.yp_tau": {"type": "signed_log_uniform"}}
     notes = prepare(load_config(None, {"likelihood.preset": "full", **free}), "optimize").notes
     assert not [n for n in notes if "needs a tau Yukawa" in n]
+
+
+def test_a_stop_request_whose_exception_python_discarded_stops_the_job_at_its_next_checkpoint(tmp_path):
+    """A signal handler that happens to run inside a finalizer raises into nothing (Python reports the exception
+    as unraisable and goes on): the job must still stop at its next durable checkpoint and say interrupted."""
+    import os
+    import signal
+    import sys
+
+    from djax.jobs import JobInterrupted, open_run_folder, running
+
+    cfg = load_config(REDUCED, {"run.output_dir": str(tmp_path / "f")})
+    folder = open_run_folder(cfg, "scan", prepare(cfg, "scan").fingerprint)
+
+    class SignalsInItsFinalizer:
+        def __del__(self):
+            os.kill(os.getpid(), signal.SIGINT)
+            for _ in range(10_000):  # bytecode for the interpreter to run the handler in
+                pass
+
+    lost = []
+    hook, sys.unraisablehook = sys.unraisablehook, lambda u: lost.append(u.exc_type)
+    try:
+        with pytest.raises(JobInterrupted, match="SIGINT"), running(folder):
+            SignalsInItsFinalizer()  # freed at once: the handler runs in __del__ and its exception is discarded
+            assert lost == [JobInterrupted]
+            folder.checkpointed()
+            raise AssertionError("the discarded stop request was ignored")
+    finally:
+        sys.unraisablehook = hook
+    assert read_metadata(tmp_path / "f")["status"] == "interrupted"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

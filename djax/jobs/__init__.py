@@ -13,9 +13,11 @@ from ._folder import LOCK as LOCK
 from ._folder import MARKER as MARKER
 from ._folder import JobInterrupted as JobInterrupted
 from ._folder import RunFolder as RunFolder
+from ._folder import StopRequest as StopRequest
 from ._folder import fingerprint_diff as fingerprint_diff
 from ._folder import handle_signals as handle_signals
 from ._folder import open_run_folder as open_run_folder
+from ._folder import running as running
 from ._optimize import OptimizeOutput as OptimizeOutput
 from ._optimize import direct_limits as direct_limits
 from ._optimize import hierarchy_table as hierarchy_table
@@ -39,6 +41,8 @@ __all__ = [
     "MARKER",
     "JobInterrupted",
     "RunFolder",
+    "StopRequest",
+    "running",
     "fingerprint_diff",
     "handle_signals",
     "open_run_folder",

@@ -8,7 +8,10 @@ A run folder belongs to one job (``.djax_run`` names it). Life cycle, recorded i
 fingerprint is unchanged, ``overwrite`` deletes a djax run folder first), compares fingerprints *before*
 writing anything, and holds an exclusive ``flock`` on ``.djax_lock`` while the job runs, so a second job cannot
 write the same folder. SIGTERM (what batch schedulers send) is handled like Ctrl-C: the job stops after its last
-durable checkpoint and the folder is marked ``interrupted``.
+durable checkpoint and the folder is marked ``interrupted``. The signal handler raises at once and also records
+the signal; :meth:`RunFolder.checkpointed`, called after every durable checkpoint, raises it again if the first
+exception was lost (Python discards exceptions raised inside finalizers and weakref callbacks, where a handler may
+happen to run), so a stop request is never silently ignored.
 """
 
 from __future__ import annotations
@@ -106,6 +109,7 @@ class RunFolder:
     status: str = "created"
     _fd: int | None = None
     _t0: float = field(default_factory=time.perf_counter)
+    _stop: StopRequest | None = None
 
     def file(self, name: str) -> Path:
         return self.path / name
@@ -133,6 +137,12 @@ class RunFolder:
             timings=self.timings,
             extra=extra,
         )
+
+    def checkpointed(self, *_args: Any) -> None:
+        """Call after each durable checkpoint: raises :class:`JobInterrupted` if SIGINT/SIGTERM arrived while the
+        job ran (normally already raised by the handler; this catches an exception Python discarded)."""
+        if self._stop is not None:
+            self._stop.raise_if_requested()
 
     def close(self) -> None:
         if self._fd is not None:
@@ -210,21 +220,36 @@ def open_run_folder(config, job: str, fingerprint: dict, *, argv=None) -> RunFol
         raise
 
 
+@dataclass
+class StopRequest:
+    """The first SIGINT/SIGTERM received inside :func:`handle_signals` (``signum`` None: none)."""
+
+    signum: int | None = None
+
+    def raise_if_requested(self) -> None:
+        if self.signum is not None:
+            raise JobInterrupted(f"stopped by {signal.Signals(self.signum).name}")
+
+
 @contextlib.contextmanager
-def handle_signals() -> Iterator[None]:
-    """Inside: SIGTERM (and SIGINT) raise :class:`JobInterrupted` in the main thread."""
+def handle_signals() -> Iterator[StopRequest]:
+    """Inside: SIGTERM (and SIGINT) raise :class:`JobInterrupted` in the main thread and are recorded in the
+    yielded :class:`StopRequest`."""
+    stop = StopRequest()
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield stop
         return
 
     def _raise(signum, frame):
-        raise JobInterrupted(f"stopped by {signal.Signals(signum).name}")
+        if stop.signum is None:
+            stop.signum = signum
+        stop.raise_if_requested()
 
     old = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     for s in old:
         signal.signal(s, _raise)
     try:
-        yield
+        yield stop
     finally:
         for s, h in old.items():
             signal.signal(s, h)
@@ -235,7 +260,7 @@ def running(folder: RunFolder) -> Iterator[RunFolder]:
     """Mark the folder ``running``; on exit ``done``, ``interrupted`` (SIGINT/SIGTERM) or ``failed``; unlock."""
     status = "failed"
     try:
-        with handle_signals():
+        with handle_signals() as folder._stop:
             folder.write_status("running")
             yield folder
         status = "done"
@@ -256,6 +281,7 @@ __all__ = [
     "open_run_folder",
     "running",
     "handle_signals",
+    "StopRequest",
     "fingerprint_diff",
     "MARKER",
     "LOCK",

@@ -146,6 +146,7 @@ def _best_fit(prep, folder, quiet):
         "n_starts": o.n_starts,
     }
     write_best_fit(path, out)
+    folder.checkpointed()
     say(
         f"best fit: -ln L = {out['neg_log_likelihood']:.6g} (-ln posterior density "
         f"{out['neg_log_posterior_density']:.6g}; {fit.n_within}/{o.n_starts} starts agree)",
@@ -203,6 +204,7 @@ def _profile(prep, folder, quiet, progress) -> dict:
                 padded = todo + [todo[-1]] * (pr.batch - len(todo))  # one compiled shape for every batch
                 rows.extend(solver.solve_many(padded)[: len(todo)])
                 atomic_write_json(state_path, {"parameter": pr.parameter, "rows": rows})
+                folder.checkpointed()
                 bar.update(len(todo))
     finally:
         bar.close()
@@ -273,6 +275,7 @@ def _certified(prep, folder, quiet, progress) -> tuple[dict, list]:
             bar.close()
         state = {"candidates": candidates, "rows": []}
         atomic_write_json(state_path, state)
+        folder.checkpointed()
     rows = list(state.get("rows", []))
     bar = tqdm(
         total=len(grid), initial=len(rows), desc="certified profile (m_Aprime)", unit="mass", disable=not progress
@@ -283,6 +286,7 @@ def _certified(prep, folder, quiet, progress) -> tuple[dict, list]:
                 todo = list(grid[len(rows) : len(rows) + pr.batch])
                 rows.extend(prof.rows(todo, candidates))
                 atomic_write_json(state_path, {"candidates": candidates, "rows": rows})
+                folder.checkpointed()
                 bar.update(len(todo))
     finally:
         bar.close()

@@ -140,6 +140,7 @@ def sample(
             dense_mass=s.dense_mass,
             segment=segment,
             store=NutsCheckpoint(folder.path / "checkpoints"),
+            on_segment=folder.checkpointed,
             progress=progress,
             init_strategy=init,
         )

@@ -45,6 +45,7 @@ def scan(
                 chunk_size=s.chunk_size,
                 seed=cfg.run.seed,
                 store=store,
+                on_chunk=folder.checkpointed,
                 grid_points_per_dim=s.grid_points_per_dim,
                 projections=s.projections,
                 bins=s.bins,
